@@ -1,0 +1,31 @@
+# Everyday commands. `make demo` and `make test` work on a fresh clone: they install uv
+# (if missing) and the locked environment first.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_PYTHON ?= 3.11
+
+.PHONY: setup demo test lint fmt clean
+
+$(UV):
+	python3 -m pip install --user --quiet uv || curl -LsSf https://astral.sh/uv/install.sh | sh
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	touch $@
+
+setup: .venv/.synced
+
+demo: setup
+	$(UV) run --frozen lupa demo
+
+test: setup
+	$(UV) run --frozen pytest
+
+lint: setup
+	$(UV) run --frozen ruff check .
+
+fmt: setup
+	$(UV) run --frozen ruff format .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,233 @@
+"""Presence audit: from what the crawler saw on a portal to a status per obligation.
+
+Rules, in this fixed order (the first that applies decides), for every obligation of the
+articles that apply to the subject:
+
+1. not applicable for the subject's level or kind          -> ``not_applicable``
+2. the home page could not be fetched                      -> ``unreachable`` (PORTAL_UNREACHABLE)
+3. robots.txt forbids the home page to Lupa                -> ``blocked`` (ROBOTS_DISALLOWED)
+4. no transparency section and nothing found               -> ``missing`` (NO_TRANSPARENCY_SECTION,
+   portal level only: one finding, not one per obligation)
+5. no page or file on the portal refers to the obligation  -> ``missing`` (OBLIGATION_MISSING)
+6. a page or file with its information answers             -> ``present``
+   (HARD_TO_FIND when the information is more than three clicks from the home page)
+7. the portal publishes a justification instead            -> ``justified`` (JUSTIFIED_ABSENCE)
+8. every link to it is refused by robots.txt               -> ``blocked``
+9. every link to it times out or answers 5xx               -> ``unreachable``
+10. otherwise (links broken, or pages without content)     -> ``missing``
+
+Every broken link met on the way is a LINK_BROKEN finding, whatever the status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from audit.findings import Code, Finding
+from audit.obligations import Obligation, ObligationRef
+from audit.subjects import Subject
+
+HARD_TO_FIND_CLICKS = 3
+UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls"})
+
+# Five-star openness by real format (as CKAN's QA scores it; reference/scoring_anchors.md).
+FORMATS = {
+    "text/csv": ("csv", 3),
+    "text/tab-separated-values": ("csv", 3),
+    "application/json": ("json", 3),
+    "application/xml": ("xml", 3),
+    "text/xml": ("xml", 3),
+    "application/vnd.oasis.opendocument.spreadsheet": ("ods", 3),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx", 2),
+    "application/vnd.ms-excel": ("xls", 2),
+    "application/pdf": ("pdf", 1),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx", 1),
+    "application/msword": ("doc", 1),
+    "application/zip": ("zip", 1),
+    "text/plain": ("txt", 1),
+    "text/html": ("html", 0),
+}
+
+
+def format_and_stars(media_type: str | None) -> tuple[str | None, int | None]:
+    if not media_type:
+        return None, None
+    return FORMATS.get(media_type, (media_type.split("/")[-1][:20], 0))
+
+
+@dataclass
+class PresenceResult:
+    checks: list[dict] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    resources: list[dict] = field(default_factory=list)
+
+
+def _is_broken(status_code: int | None, error: str | None) -> bool:
+    return status_code is not None and 400 <= status_code < 500 and error != "robots"
+
+
+def _is_unreachable(status_code: int | None, error: str | None) -> bool:
+    return error in UNREACHABLE_ERRORS or (status_code is not None and status_code >= 500)
+
+
+def _ok(status_code: int | None, error: str | None) -> bool:
+    return error is None and status_code is not None and 200 <= status_code < 300
+
+
+class _Auditor:
+    def __init__(self, subject: Subject, harvest, run_id: str):
+        self.subject = subject
+        self.harvest = harvest
+        self.run_id = run_id
+        self.result = PresenceResult()
+        self._seen_findings: set[str] = set()
+
+    def finding(self, code: Code, message: str, obligation_id: str | None = None,
+                evidence_url: str | None = None) -> None:
+        finding = Finding(self.run_id, self.subject.subject_id, obligation_id, code, message,
+                          evidence_url)
+        if finding.finding_id not in self._seen_findings:
+            self._seen_findings.add(finding.finding_id)
+            self.result.findings.append(finding)
+
+    def check(self, obligation: Obligation, status: str, evidence_url: str | None = None,
+              depth: int | None = None, via: str | None = None, note: str | None = None) -> None:
+        self.result.checks.append({
+            "run_id": self.run_id, "subject_id": self.subject.subject_id,
+            "obligation_id": obligation.obligation_id, "status": status,
+            "evidence_url": evidence_url, "depth": depth, "via": via, "note": note,
+        })
+
+    # -- portal level -------------------------------------------------------------------
+    def portal_verdict(self) -> str | None:
+        harvest, home = self.harvest, self.harvest.home
+        if harvest.unreachable:
+            detail = home.get("error_detail") or home.get("error") or (
+                f"HTTP {home.get('status_code')}")
+            self.finding(Code.PORTAL_UNREACHABLE,
+                         f"El portal {harvest.home_url} no respondió ({detail}).",
+                         evidence_url=harvest.home_url)
+            return "unreachable"
+        if not harvest.robots_home_allowed:
+            host = urlsplit(harvest.home_url).netloc
+            self.finding(Code.ROBOTS_DISALLOWED,
+                         f"El archivo robots.txt de {host} prohíbe a Lupa consultar el portal; "
+                         "no se pudo verificar ninguna obligación.",
+                         evidence_url=f"{urlsplit(harvest.home_url).scheme}://{host}/robots.txt")
+            return "blocked"
+        if not harvest.transparency_url and not harvest.hits:
+            self.finding(Code.NO_TRANSPARENCY_SECTION,
+                         "No se encontró una sección de transparencia a partir de la página de "
+                         f"inicio {harvest.home_url}.", evidence_url=harvest.home_url)
+            return "missing"
+        return None
+
+    # -- obligation level ---------------------------------------------------------------
+    def audit_obligation(self, obligation: Obligation) -> None:
+        hits = [h for h in self.harvest.hits if ObligationRef.parse(h.obligation_id).covers(
+            obligation)]
+        oid = obligation.obligation_id
+        label = f"{oid} ({obligation.title[:90]})"
+        if not hits:
+            self.finding(Code.OBLIGATION_MISSING,
+                         f"No se encontró en el portal la obligación {label}.", oid)
+            self.check(obligation, "missing")
+            return
+        self.report_broken_links(oid, hits)
+        informative = [h for h in hits if self.has_information(h)]
+        if informative:
+            best = min(informative, key=lambda h: (h.info_depth if h.info_depth is not None
+                                                   else h.depth))
+            depth = best.info_depth if best.info_depth is not None else best.depth
+            evidence = self.evidence_of(best)
+            if depth > HARD_TO_FIND_CLICKS:
+                self.finding(Code.HARD_TO_FIND,
+                             f"La información de {label} está a {depth} clics de la página de "
+                             f"inicio (el máximo razonable es {HARD_TO_FIND_CLICKS}).",
+                             oid, evidence)
+            self.check(obligation, "present", evidence, depth, best.via)
+            self.add_resources(obligation, informative)
+            return
+        justified = [h for h in hits if h.justification and _ok(h.status_code, h.error)]
+        if justified:
+            text = justified[0].justification.strip()
+            self.finding(Code.JUSTIFIED_ABSENCE,
+                         f"El portal justifica la falta de información de {label}: «{text[:200]}».",
+                         oid, justified[0].url)
+            self.check(obligation, "justified", justified[0].url, justified[0].depth,
+                       justified[0].via, note=text[:500])
+            return
+        self.check(obligation, self.failure_status(oid, label, hits), hits[0].url,
+                   hits[0].depth, hits[0].via)
+
+    def failure_status(self, oid: str, label: str, hits: list) -> str:
+        outcomes = [(h.status_code, h.error) for h in hits]
+        outcomes += [(r.get("status_code"), r.get("error")) for h in hits for r in h.resources]
+        if outcomes and all(error == "robots" for _, error in outcomes):
+            return "blocked"
+        if outcomes and all(_is_unreachable(*o) for o in outcomes):
+            return "unreachable"
+        if not any(_is_broken(*o) for o in outcomes):
+            self.finding(Code.OBLIGATION_MISSING,
+                         f"La página de {label} existe pero no contiene información publicada.",
+                         oid, hits[0].url)
+        return "missing"
+
+    @staticmethod
+    def has_information(hit) -> bool:
+        if not _ok(hit.status_code, hit.error):
+            return False
+        if hit.is_resource:
+            return True
+        return hit.has_table or any(_ok(r.get("status_code"), r.get("error"))
+                                    for r in hit.resources)
+
+    @staticmethod
+    def evidence_of(hit) -> str:
+        return hit.url
+
+    def report_broken_links(self, oid: str, hits: Iterable) -> None:
+        for hit in hits:
+            if _is_broken(hit.status_code, hit.error):
+                self.finding(Code.LINK_BROKEN,
+                             f"El enlace a {oid} responde HTTP {hit.status_code}: {hit.url}",
+                             oid, hit.url)
+            for res in hit.resources:
+                if _is_broken(res.get("status_code"), res.get("error")):
+                    self.finding(Code.LINK_BROKEN,
+                                 f"El archivo de {oid} responde HTTP {res.get('status_code')}: "
+                                 f"{res['url']}", oid, res["url"])
+
+    def add_resources(self, obligation: Obligation, hits: Iterable) -> None:
+        seen = set()
+        for hit in hits:
+            for res in hit.resources:
+                if res["url"] in seen or not _ok(res.get("status_code"), res.get("error")):
+                    continue
+                seen.add(res["url"])
+                fmt, stars = format_and_stars(res.get("sniffed_type"))
+                self.result.resources.append({
+                    "run_id": self.run_id, "subject_id": self.subject.subject_id,
+                    "obligation_id": obligation.obligation_id, "url": res["url"],
+                    "detected_format": fmt, "stars": stars, "period_end": None,
+                    "updated_at": None, "rows": None, "bytes": res.get("bytes"),
+                    "sha256": res.get("sha256"), "status_code": res.get("status_code"),
+                    "depth": res.get("depth"),
+                })
+
+
+def audit_presence(subject: Subject, harvest, applicability: list[tuple[Obligation, bool]],
+                   run_id: str) -> PresenceResult:
+    """Decide every obligation's status for one subject; see the module docstring."""
+    auditor = _Auditor(subject, harvest, run_id)
+    portal_status = auditor.portal_verdict()
+    for obligation, applicable in applicability:
+        if not applicable:
+            auditor.check(obligation, "not_applicable")
+        elif portal_status is not None:
+            auditor.check(obligation, portal_status)
+        else:
+            auditor.audit_obligation(obligation)
+    return auditor.result

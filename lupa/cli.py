@@ -1,0 +1,161 @@
+"""The ``lupa`` command (DESIGN section 5)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from lupa.config import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings.from_env()
+    if getattr(args, "warehouse", None):
+        settings = replace(settings, warehouse=Path(args.warehouse).expanduser().resolve())
+    return settings
+
+
+def _print_rows(settings: Settings, run_id: str) -> None:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        statuses = con.execute(
+            "SELECT status, count(*) FROM obligation_checks WHERE run_id = ? GROUP BY 1 "
+            "ORDER BY 2 DESC", [run_id]).fetchall()
+        codes = con.execute(
+            "SELECT code, count(*) FROM findings WHERE run_id = ? GROUP BY 1 ORDER BY 2 DESC",
+            [run_id]).fetchall()
+        subjects = con.execute("SELECT subjects_audited, registry_errors, status FROM runs "
+                               "WHERE run_id = ?", [run_id]).fetchone()
+    if subjects:
+        print(f"Subjects audited: {subjects[0]}  (registry rows rejected: {subjects[1]}; "
+              f"run status: {subjects[2]})")
+    print("Obligation checks: " + ", ".join(f"{s} {n}" for s, n in statuses))
+    print("Findings: " + ", ".join(f"{c} {n}" for c, n in codes))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lupa.airflow_runner import run_dag
+
+    settings = _settings(args)
+    conf = {
+        "registry": str(Path(args.registry).expanduser().resolve()),
+        "allow_private_networks": args.allow_private_networks,
+        "warehouse": str(settings.warehouse),
+        "as_of": args.as_of or "",
+        "law": args.law or settings.law,
+        "subjects": args.subjects.split(",") if args.subjects else [],
+        "shard_size": args.shard_size or settings.shard_size,
+        "delay_seconds": args.delay_seconds,
+    }
+    if not Path(conf["registry"]).exists():
+        print(f"lupa run: registry not found: {conf['registry']}", file=sys.stderr)
+        return 2
+    result = run_dag(settings, "lupa_audit", conf)
+    if result.state != "success":
+        print(f"Run {result.run_id} ended {result.state}; failed tasks: "
+              f"{', '.join(result.failed_tasks) or '-'}", file=sys.stderr)
+    else:
+        _print_rows(settings, result.run_id)
+        print(f"Warehouse: {settings.warehouse}")
+    print(result.run_id)
+    return 0 if result.state == "success" else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lupa.demo import run_demo
+    from lupa.evaluation import format_evaluation
+
+    settings = _settings(args)
+    result = run_demo(settings, seed=args.seed, size=args.size, as_of=args.as_of)
+    if result.state != "success":
+        print(f"Demo run {result.run_id} ended {result.state}", file=sys.stderr)
+        return 1
+    print()
+    _print_rows(settings, result.run_id)
+    print(format_evaluation(result.evaluation))
+    print(f"Time: {result.seconds:.0f} s (testbed start, Airflow run, load and evaluation)")
+    print(f"Run id: {result.run_id}")
+    print(f"Ground truth: {result.testbed_dir / 'ground_truth'}")
+    print(f"Open the warehouse: .venv/bin/duckdb -readonly {result.warehouse}")
+    print(f"Warehouse: {result.warehouse}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from lupa.evaluation import evaluate, format_evaluation
+
+    settings = _settings(args)
+    print(format_evaluation(evaluate(settings.warehouse, args.run_id, args.ground_truth)))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from warehouse.schema import connect
+
+    settings = _settings(args)
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with connect(settings.warehouse) as con:
+        version = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+    print(f"{settings.warehouse}: schema version {version}")
+    return 0
+
+
+def cmd_testbed(args: argparse.Namespace, rest: list[str]) -> int:
+    from testbed.cli import main as testbed_main
+
+    return testbed_main(rest)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lupa", description="Audit Mexico's transparency "
+                                     "portals (Airflow + DuckDB).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="audit a registry through the lupa_audit DAG")
+    run.add_argument("--registry", required=True, help="registry CSV (DESIGN section 4)")
+    run.add_argument("--warehouse", help="DuckDB file (default $LUPA_HOME/warehouse/lupa.duckdb)")
+    run.add_argument("--as-of", help="YYYY-MM-DD: 'today' for freshness rules")
+    run.add_argument("--law", help="obligation catalog (default LGTAIP-2015)")
+    run.add_argument("--subjects", help="comma-separated subject ids to audit (default all)")
+    run.add_argument("--shard-size", type=int, help="subjects per harvest task")
+    run.add_argument("--delay-seconds", type=float, help="politeness delay per host")
+    run.add_argument("--allow-private-networks", action="store_true",
+                     help="allow loopback/private/link-local portal addresses (testbeds)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="run the audit on the bundled testbed and score it")
+    demo.add_argument("--size", type=int, default=50)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--as-of")
+    demo.add_argument("--warehouse")
+    demo.set_defaults(func=cmd_demo)
+
+    ev = sub.add_parser("evaluate", help="compare a run with a testbed's ground truth")
+    ev.add_argument("--run-id", required=True)
+    ev.add_argument("--ground-truth", required=True, help="the testbed's ground_truth/ folder")
+    ev.add_argument("--warehouse")
+    ev.set_defaults(func=cmd_evaluate)
+
+    mig = sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    mig.add_argument("--warehouse")
+    mig.set_defaults(func=cmd_migrate)
+
+    tb = sub.add_parser("testbed", help="the simulated portal network (serve, generate)",
+                        add_help=False)
+    tb.set_defaults(func=None)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["testbed"]:
+        return cmd_testbed(argparse.Namespace(), argv[1:])
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
