@@ -1,13 +1,15 @@
 # Everyday commands. `make demo` and `make test` work on a fresh clone: they install uv
 # (if missing) and the locked environment first.
 SHELL := /bin/bash
-UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else a private copy in .tools/ (installed with pip from the package registry).
+UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
 .PHONY: setup demo test lint fmt clean
 
-$(UV):
-	python3 -m pip install --user --quiet uv || curl -LsSf https://astral.sh/uv/install.sh | sh
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
@@ -28,4 +30,4 @@ fmt: setup
 	$(UV) run --frozen ruff format .
 
 clean:
-	rm -rf var .pytest_cache .ruff_cache
+	rm -rf var .pytest_cache .ruff_cache .tools

@@ -99,6 +99,11 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None) -> 
     }
     for issue in registry.issues:
         log.warning("registry %s: %s", conf["registry"], issue)
+    from warehouse.shards import write_table
+
+    write_table(run_dir, "registry_errors", [
+        {"run_id": run_id, "line": i.line, "column_name": i.column, "value": i.value,
+         "message": i.message} for i in registry.issues])
     shard_dirs = []
     for number, members in enumerate(shards):
         shard_dir = run_dir / "shards" / f"{number:04d}"
@@ -230,7 +235,9 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
         "finished_at": datetime.now(UTC).isoformat(),
-        "status": "success" if not errors else "partial",
+        "status": "success",
+        "error": (f"{len(failed)} subject(s) could not be audited: "
+                  + ", ".join(sorted(failed)[:20])) if failed else None,
         "as_of": manifest["as_of"],
         "law": manifest["law"],
         "registry": manifest["registry"],
@@ -241,15 +248,14 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
                                                          "allow_private_networks",
                                                          "delay_seconds")}),
     }
+    # The run directory holds registry_errors.parquet; the loader reads every table file it
+    # finds in the directories it is given.
     report = load_into_warehouse(
-        manifest["warehouse"], run, [Path(d) for d in shard_dirs], subjects,
+        manifest["warehouse"], run, [Path(d) for d in shard_dirs] + [Path(run_dir)], subjects,
         catalog.obligation_rows(),
-        registry_errors=[{"run_id": manifest["run_id"], **issue}
-                         for issue in manifest["registry_issues"]],
     )
     summary = {"run_id": manifest["run_id"], "warehouse": manifest["warehouse"],
-               "status": run["status"], "subject_errors": errors,
-               "rows": getattr(report, "counts", report)}
+               "status": run["status"], "subject_errors": errors, "rows": report.counts}
     _write_json(Path(run_dir) / "load_report.json", summary)
     return summary
 
