@@ -1,0 +1,65 @@
+"""Command line: ``python -m testbed generate|serve`` (exposed by Lupa as ``lupa testbed``).
+
+``generate`` writes the registry, the ground truth and ``network.json``; ``serve`` writes
+them too, prints where they are and the first portal URLs, then serves every portal until
+SIGINT or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from testbed.network import generate_network
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="testbed", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, text in (("generate", "write registry and ground truth only"),
+                       ("serve", "write, then serve every portal on loopback")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("--seed", type=int, default=1)
+        cmd.add_argument("--size", type=int, default=50)
+        cmd.add_argument("--port", type=int, default=8080)
+        cmd.add_argument("--base", default="127.20.0.1", help="first portal address")
+        cmd.add_argument("--out", default="testbed-out", help="output directory")
+        if name == "serve":
+            cmd.add_argument("--workers", type=int, default=4)
+    return parser
+
+
+def _write(args: argparse.Namespace):
+    started = time.monotonic()
+    network = generate_network(args.seed, args.size, args.base, args.port)
+    paths = network.write(Path(args.out))
+    elapsed = time.monotonic() - started
+    print(f"testbed: {args.size} portals (seed {args.seed}) written in {elapsed:.1f} s")
+    for name, path in paths.items():
+        print(f"  {name}: {path}")
+    return network
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    network = _write(args)
+    if args.command == "generate":
+        return 0
+    from testbed.server import describe, serve_forever
+
+    def ready(server) -> None:
+        soft, _hard = server.limits
+        print(f"serving {len(server.portals)} portals on port {args.port} "
+              f"(file descriptor limit {soft}); first portals:")
+        print(describe(network))
+        print("stop with Ctrl+C", flush=True)
+
+    try:
+        serve_forever(network, args.workers, on_ready=ready)
+    except OSError as exc:
+        print(f"testbed: {exc}", file=sys.stderr)
+        return 1
+    return 0

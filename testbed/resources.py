@@ -1,0 +1,353 @@
+"""Published files in real SIPOT layouts: PNT consulta xlsx exports, csv and pdf versions.
+
+Columns come from the official formats (``data/sipot_formats.json``, built from the
+reference tables: the 2025 Fr. VIII export, the 2023 Fr. XVII format, formats 43336/43335
+for Fr. XXVIII a/b and the 78 upload templates of 2018); obligations without a known format
+get a small generic one. Values are synthetic (made-up names, amounts, dates) and drawn from
+a generator seeded by portal, entry and file, and every timestamp inside the files is fixed,
+so the same seed always yields the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from audit.obligations import Obligation
+from testbed.model import PUBLISHED_ON, FilePlan, Period, PortalSpec
+
+FORMATS_FILE = Path(__file__).with_name("data") / "sipot_formats.json"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FIXED_TIME = dt.datetime(*PUBLISHED_ON, 9, 30, 0)
+STATE_CODES = {
+    "Aguascalientes": "AGU", "Baja California": "BCN", "Baja California Sur": "BCS",
+    "Campeche": "CAM", "Chiapas": "CHP", "Chihuahua": "CHH", "Ciudad de México": "CMX",
+    "Coahuila": "COA", "Colima": "COL", "Durango": "DUR", "Guanajuato": "GUA",
+    "Guerrero": "GRO", "Hidalgo": "HID", "Jalisco": "JAL", "Estado de México": "MEX",
+    "Michoacán": "MIC", "Morelos": "MOR", "Nayarit": "NAY", "Nuevo León": "NLE",
+    "Oaxaca": "OAX", "Puebla": "PUE", "Querétaro": "QUE", "Quintana Roo": "ROO",
+    "San Luis Potosí": "SLP", "Sinaloa": "SIN", "Sonora": "SON", "Tabasco": "TAB",
+    "Tamaulipas": "TAM", "Tlaxcala": "TLA", "Veracruz": "VER", "Yucatán": "YUC",
+    "Zacatecas": "ZAC",
+}
+
+# Synthetic values (no real person's data).
+FIRST_NAMES = ("Ana", "Luis", "María", "José", "Carmen", "Jorge", "Laura", "Miguel", "Rosa",
+               "Pedro", "Elena", "Raúl", "Sofía", "Héctor", "Patricia", "Andrés")
+SURNAMES = ("García", "Hernández", "López", "Martínez", "Pérez", "Sánchez", "Ramírez",
+            "Torres", "Flores", "Rivera", "Gómez", "Díaz", "Cruz", "Morales", "Ortiz", "Núñez")
+AREAS = ("Dirección de Administración", "Unidad de Transparencia", "Tesorería",
+         "Dirección Jurídica", "Recursos Humanos", "Órgano Interno de Control",
+         "Dirección de Planeación", "Secretaría Técnica")
+POSTS = ("Director de Área", "Jefe de Departamento", "Analista", "Coordinador", "Auxiliar "
+         "Administrativo", "Subdirector", "Enlace", "Asistente Administrativo")
+PHRASES = ("Conforme a lo establecido en la normativa aplicable",
+           "Programa de trabajo institucional", "Servicios de mantenimiento",
+           "Adquisición de material de oficina", "Sesión ordinaria", "Informe trimestral",
+           "Acuerdo administrativo", "Convenio de colaboración")
+NOTES = ("", "", "", "Sin nota.", "La información se reporta conforme a los registros "
+         "disponibles en el periodo.", "Los campos vacíos no aplican para este registro.")
+
+GENERIC_FORMAT = {
+    "title": "", "format_id": "", "catalogs": [], "tables": {}, "source": "generic",
+    "columns": [
+        {"label": "Ejercicio", "type": "text"},
+        {"label": "Fecha de inicio del periodo que se informa", "type": "date"},
+        {"label": "Fecha de término del periodo que se informa", "type": "date"},
+        {"label": "Denominación del documento", "type": "text"},
+        {"label": "Descripción", "type": "text"},
+        {"label": "Hipervínculo al documento", "type": "url"},
+        {"label": "Área(s) responsable(s) que genera(n), posee(n), publica(n) y actualizan la "
+                  "información", "type": "text"},
+        {"label": "Fecha de actualización", "type": "updated"},
+        {"label": "Nota", "type": "note"},
+    ],
+}
+
+
+@lru_cache(maxsize=1)
+def formats() -> dict[str, dict]:
+    return json.loads(FORMATS_FILE.read_text(encoding="utf-8"))
+
+
+def format_for(ob: Obligation) -> dict:
+    """The official format an obligation's files follow (or the generic one)."""
+    known = formats()
+    oid = ob.obligation_id
+    for key in (oid, oid.rsplit("-", 1)[0] if ob.subformat else f"{oid}-A"):
+        if key in known:
+            return known[key]
+    return {**GENERIC_FORMAT, "title": ob.title}
+
+
+def export_label(label: str) -> str:
+    """Header text as the PNT writes it: upper case, commas replaced by two spaces."""
+    return label.upper().replace(",", "  ")
+
+
+def _date(triple: tuple[int, int, int]) -> dt.datetime:
+    return dt.datetime(*triple)
+
+
+@dataclass
+class Table:
+    """The rows of one file: main sheet and sub-tables, values already typed."""
+
+    fmt: dict
+    headers: list[str]
+    rows: list[list[object]]
+    subtables: dict[str, tuple[str, list[str], list[list[object]]]]
+
+
+def period_span(plan: FilePlan) -> tuple[dt.datetime, dt.datetime]:
+    start, end = plan.period.bounds()
+    if plan.whole_year:
+        start = (plan.period.year, 1, 1)
+    return _date(start), _date(end)
+
+
+def _text_value(label: str, rng: random.Random) -> str:
+    low = label.lower()
+    if low.startswith("nombre") and "razón" not in low:
+        return rng.choice(FIRST_NAMES)
+    if "apellido" in low:
+        return rng.choice(SURNAMES)
+    if "razón social" in low or "denominación o razón" in low:
+        return f"Servicios {rng.choice(SURNAMES)} S.A. de C.V."
+    if low.startswith("rfc"):
+        letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(4))
+        return f"{letters}{rng.randint(600101, 991231)}{rng.choice('ABC')}{rng.randint(10, 99)}"
+    if "área" in low or "unidad" in low:
+        return rng.choice(AREAS)
+    if "puesto" in low or "cargo" in low:
+        return rng.choice(POSTS)
+    if "clave" in low or "número" in low or "nivel" in low:
+        return str(rng.randint(1, 9999))
+    return rng.choice(PHRASES)
+
+
+def _value(col: dict, fmt: dict, plan: FilePlan, portal: PortalSpec, rng: random.Random,
+           record_id: int) -> object:
+    label, kind = col["label"], col["type"]
+    start, end = period_span(plan)
+    low = label.lower()
+    if low.startswith("ejercicio"):
+        return str(plan.period.year)
+    if low.startswith("fecha de inicio del periodo"):
+        return start
+    if low.startswith("fecha de término del periodo"):
+        return end
+    if kind == "updated":
+        return min(end + dt.timedelta(days=15), FIXED_TIME.replace(hour=0, minute=0))
+    if kind == "date":
+        return start + dt.timedelta(days=rng.randint(0, max(0, (end - start).days)))
+    if kind == "catalog":
+        values = fmt["catalogs"][col["catalog"]] if col.get("catalog") is not None and \
+            col["catalog"] < len(fmt["catalogs"]) else ["Sí", "No"]
+        return rng.choice(values)
+    if kind == "table":
+        return str(record_id)
+    if kind == "money":
+        return f"{rng.uniform(1500, 95000):.2f}"
+    if kind == "number":
+        return rng.randint(0, 40)
+    if kind == "url":
+        return f"{portal.base_url}/documentos/hv/{rng.randint(10000, 99999)}.pdf"
+    if kind == "note":
+        return rng.choice(NOTES)
+    return _text_value(label, rng)
+
+
+def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> Table:
+    """Synthetic records for one file of ``plan``'s obligation and period."""
+    fmt = format_for(plan.obligation)
+    rng = portal.rng("data", plan.obligation.obligation_id, plan.period.year, plan.period.code,
+                     plan.index)
+    count = rows if rows is not None else rng.randint(3, 12)
+    first_id = rng.randint(10_000_000, 39_000_000)
+    subtables = {tid: (t["title"], t["columns"], []) for tid, t in fmt["tables"].items()}
+    data = []
+    for n in range(count):
+        record_id = first_id + n
+        row: list[object] = [record_id, FIXED_TIME.replace(hour=0, minute=0),
+                             FIXED_TIME.replace(hour=0, minute=0)]
+        for col in fmt["columns"]:
+            row.append(_value(col, fmt, plan, portal, rng, record_id))
+            if col["type"] == "table" and col.get("table") in subtables:
+                title, cols, sub_rows = subtables[col["table"]]
+                sub = [record_id, FIXED_TIME.replace(hour=0, minute=0),
+                       FIXED_TIME.replace(hour=0, minute=0)]
+                sub += [_value({"label": c, "type": _sub_type(c)}, fmt, plan, portal, rng,
+                               record_id) for c in cols]
+                sub_rows.append(sub)
+        data.append(row)
+    headers = ["ID", "FECHA CREACION", "FECHA MODIFICACION"] + [
+        export_label(c["label"]) + (f" (Tabla_{c['table']})" if c["type"] == "table" else "")
+        for c in fmt["columns"]]
+    return Table(fmt, headers, data, subtables)
+
+
+def _sub_type(label: str) -> str:
+    low = label.lower()
+    if low.startswith("monto") or low.startswith("importe"):
+        return "money"
+    if low.startswith("fecha"):
+        return "date"
+    if low.startswith("hipervínculo"):
+        return "url"
+    return "text"
+
+
+def subject_line(portal: PortalSpec) -> str:
+    """'YUC - Universidad …' for state subjects, the bare name for federal ones (as PNT)."""
+    code = STATE_CODES.get(portal.subject.state)
+    return f"{code} - {portal.subject.name}" if code else portal.subject.name
+
+
+def normativa(portal: PortalSpec) -> str:
+    if portal.subject.level == "federal" or not portal.subject.state:
+        return "LGTAIP_LTG_2018"
+    return f"LTAIP de {portal.subject.state}  2018-2025"
+
+
+def period_line(plan: FilePlan) -> str:
+    if not plan.whole_year:
+        return plan.period.label
+    last = plan.period
+    return ", ".join(Period(last.year, last.kind, n).label for n in range(1, last.number + 1))
+
+
+# ---- writers ----------------------------------------------------------------------------
+def render_xlsx(portal: PortalSpec, plan: FilePlan) -> bytes:
+    """A PNT 'consulta pública' export (layout in reference/sipot_export_layout.md)."""
+    import xlsxwriter
+
+    table = build_table(portal, plan)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_numbers": False,
+                                        "strings_to_urls": False})
+    book.set_properties({"created": FIXED_TIME, "author": "oracle"})
+    bold = book.add_format({"bold": True})
+    date = book.add_format({"num_format": "dd/mm/yyyy"})
+    sheet = book.add_worksheet("Información")
+    meta = [("Nombre del Sujeto Obligado:", subject_line(portal)), ("Normativa:",
+            normativa(portal)), ("Formato:", table.fmt["title"] or plan.obligation.title),
+            ("Periodo:", period_line(plan))]
+    for r, (key, value) in enumerate(meta):
+        sheet.write_string(r, 0, key)
+        sheet.write_string(r, 1, value)
+    for c, header in enumerate(table.headers):
+        sheet.write_string(5, c, header, bold)
+    _write_rows(sheet, table.rows, 6, date)
+    for n, values in enumerate(table.fmt["catalogs"], start=1):
+        hidden = book.add_worksheet(f"Hidden_{n}")
+        for r, value in enumerate(values):
+            hidden.write_string(r, 0, value)
+    for tid, (title, cols, rows) in sorted(table.subtables.items()):
+        sub = book.add_worksheet(f"Tabla_{tid}")
+        sub.write_string(0, 0, "Información relacionada a:")
+        sub.write_string(0, 1, title)
+        for c, header in enumerate(["ID", "FECHA CREACION", "FECHA MODIFICACION"]
+                                   + [export_label(x) for x in cols]):
+            sub.write_string(2, c, header, bold)
+        _write_rows(sub, rows, 3, date)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_rows(sheet, rows: list[list[object]], first: int, date_format) -> None:
+    for r, row in enumerate(rows, start=first):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                sheet.write_datetime(r, c, value, date_format)
+            elif isinstance(value, int):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, str(value))
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def render_csv(portal: PortalSpec, plan: FilePlan) -> tuple[bytes, str]:
+    """A csv version: one header row of the format's labels, then the records."""
+    table = build_table(portal, plan)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=portal.options.get("csv_delimiter", ","),
+                        lineterminator="\r\n")
+    labels = ["ID", "Fecha creación", "Fecha modificación"] + [
+        c["label"] for c in table.fmt["columns"]]
+    writer.writerow(labels)
+    writer.writerows([_plain(v) for v in row] for row in table.rows)
+    encoding = portal.options.get("csv_encoding", "utf-8")
+    return out.getvalue().encode(encoding, errors="replace"), encoding
+
+
+def render_pdf(portal: PortalSpec, plan: FilePlan) -> bytes:
+    """A pdf with a text layer: the export's metadata and a table-like listing."""
+    from fpdf import FPDF
+
+    table = build_table(portal, plan)
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_creation_date(FIXED_TIME.replace(tzinfo=dt.UTC))
+    pdf.set_title(_latin(table.fmt["title"] or plan.obligation.title))
+    pdf.set_author(_latin(portal.subject.name))
+    pdf.set_creator("Sistema de Portales de Obligaciones de Transparencia")
+    pdf.set_producer("Lupa testbed")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 11)
+    for line in (subject_line(portal), f"Formato: {table.fmt['title'] or plan.obligation.title}",
+                 f"Periodo: {period_line(plan)} {plan.period.year}"):
+        pdf.multi_cell(0, 6, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    shown = [i for i, c in enumerate(table.fmt["columns"]) if c["type"] != "table"][:6]
+    width = (pdf.w - 20) / max(len(shown), 1)
+    pdf.set_font("Helvetica", "B", 7)
+    for i in shown:
+        pdf.cell(width, 6, _latin(table.fmt["columns"][i]["label"][:40]), border=1)
+    pdf.ln()
+    pdf.set_font("Helvetica", "", 7)
+    for row in table.rows:
+        for i in shown:
+            pdf.cell(width, 5, _latin(_plain(row[i + 3])[:45]), border=1)
+        pdf.ln()
+    return bytes(pdf.output())
+
+
+def _latin(text: str) -> str:
+    """Core pdf fonts are Latin-1: replace what they cannot draw."""
+    return text.replace("–", "-").replace("“", '"').replace("”", '"').encode(
+        "latin-1", errors="replace").decode("latin-1")
+
+
+def render_file(portal: PortalSpec, plan: FilePlan) -> tuple[bytes, str]:
+    """Bytes and Content-Type of one published file."""
+    if plan.ext == "xlsx":
+        return render_xlsx(portal, plan), XLSX_TYPE
+    if plan.ext == "csv":
+        body, encoding = render_csv(portal, plan)
+        return body, f"text/csv; charset={encoding}"
+    return render_pdf(portal, plan), "application/pdf"
+
+
+def render_hyperlink_pdf(portal: PortalSpec, number: str) -> bytes:
+    """The small document behind a 'Hipervínculo' cell of the exports."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_creation_date(FIXED_TIME.replace(tzinfo=dt.UTC))
+    pdf.set_producer("Lupa testbed")
+    pdf.add_page()
+    pdf.set_font("Helvetica", "", 11)
+    pdf.multi_cell(0, 6, _latin(f"{portal.subject.name}\nDocumento {number}\n"
+                                "Versión pública."), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,410 @@
+"""Serve a whole testbed network from one process: one listening socket per portal address.
+
+Every portal listens on its own loopback address (127.x.y.z), all on the same port, in a
+single asyncio event loop; pages and files are produced by a small thread pool so that a
+large xlsx never stalls the other portals. HTTP/1.1 with keep-alive, GET and HEAD only.
+
+Linux routes the whole 127.0.0.0/8 block to the loopback interface, so no address needs
+configuring; 8,646 portals need as many file descriptors, so the soft RLIMIT_NOFILE is
+raised to the hard limit at start (``raise_nofile_limit``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.utils import formatdate
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit
+
+from testbed.defects import DEFECTS, Response
+from testbed.model import PortalSpec
+from testbed.network import Network, generate_network
+from testbed.resources import render_file, render_hyperlink_pdf
+
+MAX_REQUEST_LINE = 8192
+MAX_HEADERS = 100
+IDLE_TIMEOUT = 15.0
+FD_MARGIN = 256
+DEFAULT_ROBOTS = "User-agent: *\nDisallow: /admin/\nDisallow: /cgi-bin/\n"
+CSS = b"body{font-family:sans-serif;margin:0}nav ul{list-style:none}.alert{color:#a00}\n"
+# 1x1 transparent PNG
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>"
+             b"<h1>Not Found</h1><p>The requested URL was not found on this server.</p>"
+             b"</body></html>\n")
+
+
+# ---- file descriptors --------------------------------------------------------------------
+def raise_nofile_limit(needed: int) -> tuple[int, int]:
+    """Raise the soft RLIMIT_NOFILE to the hard limit; fail clearly if still below
+    ``needed``. Returns (soft, hard) after the change."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed)
+    if soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < needed:
+        raise OSError(f"the testbed needs {needed} file descriptors but RLIMIT_NOFILE is "
+                      f"{soft} (hard {hard}); raise it (ulimit -n) or serve a smaller network")
+    return soft, hard
+
+
+# ---- responses ---------------------------------------------------------------------------
+def html_content_type(portal: PortalSpec) -> tuple[str, str]:
+    """(Content-Type header, Python codec) for the portal's HTML."""
+    if portal.encoding == "utf-8":
+        return "text/html; charset=utf-8", "utf-8"
+    if portal.encoding == "windows-1252":
+        return "text/html; charset=windows-1252", "cp1252"
+    return "text/html", "cp1252"  # undeclared
+
+
+class Responder:
+    """Turns (portal, method, target) into a ``Response``; safe to call from many threads."""
+
+    def __init__(self, network: Network, file_cache: int = 256):
+        self.network = network
+        self._lock = threading.Lock()
+        self._file = lru_cache(maxsize=file_cache)(self._render_file)
+
+    def site(self, portal: PortalSpec):
+        with self._lock:
+            return self.network.site(portal)
+
+    def _render_file(self, portal_index: int, key: str) -> tuple[bytes, str]:
+        portal = self.network.portals[portal_index]
+        route = self.site(portal).routes[key]
+        return render_file(portal, route.file)
+
+    def robots(self, portal: PortalSpec) -> str:
+        for spec in portal.defects:
+            text = DEFECTS[spec.kind].robots_txt(portal, spec)
+            if text is not None:
+                return text
+        return DEFAULT_ROBOTS
+
+    def respond(self, portal: PortalSpec, target: str) -> Response:
+        for spec in portal.defects:
+            answer = DEFECTS[spec.kind].intercept(portal, target)
+            if answer is not None:
+                return answer
+        parts = urlsplit(target)
+        path = unquote(parts.path or "/")
+        key = f"{path}?{parts.query}" if parts.query else path
+        if path == "/robots.txt":
+            return Response(200, self.robots(portal).encode(), "text/plain; charset=utf-8")
+        if path == "/static/estilos.css":
+            return Response(200, CSS, "text/css")
+        if path == "/static/logo.png":
+            return Response(200, PNG, "image/png")
+        if path.startswith("/documentos/hv/") and path.endswith(".pdf"):
+            number = path.rsplit("/", 1)[-1][:-4]
+            if number.isdigit():
+                return Response(200, render_hyperlink_pdf(portal, number), "application/pdf")
+        site = self.site(portal)
+        route = site.routes.get(key)
+        if route is None:
+            return Response(404, NOT_FOUND)
+        if route.kind == "file":
+            body, content_type = self._file(portal.index, key)
+            headers = ()
+            if route.download_name:
+                headers = (("Content-Disposition", "attachment; filename*=UTF-8''"
+                            + quote(route.download_name)),)
+            return Response(200, body, content_type, headers)
+        content_type, codec = html_content_type(portal)
+        text = site.render(key)
+        return Response(200, text.encode(codec, errors="xmlcharrefreplace"), content_type)
+
+
+def _head(status: int, response: Response, length: int, keep_alive: bool) -> bytes:
+    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request",
+              503: "Service Unavailable"}.get(status, "OK")
+    lines = [f"HTTP/1.1 {status} {reason}", f"Date: {formatdate(usegmt=True)}",
+             "Server: Apache", f"Content-Type: {response.content_type}",
+             f"Content-Length: {length}",
+             f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+    lines += [f"{k}: {v}" for k, v in response.headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+
+
+# ---- the event loop ----------------------------------------------------------------------
+class TestbedServer:
+    """Every bound portal of ``network`` on its address and ``network.port``."""
+
+    def __init__(self, network: Network, workers: int = 4):
+        self.network = network
+        self.responder = Responder(network)
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="testbed")
+        self.servers: list[asyncio.base_events.Server] = []
+        self.portals = network.bound_portals()
+        self.limits = (0, 0)
+        self.connections: set[asyncio.Task] = set()
+
+    async def start(self) -> None:
+        self.limits = raise_nofile_limit(len(self.portals) + FD_MARGIN)
+        for portal in self.portals:
+            server = await asyncio.start_server(
+                lambda r, w, p=portal: self.handle(p, r, w), host=portal.address,
+                port=self.network.port, reuse_address=True, backlog=64)
+            self.servers.append(server)
+
+    async def close(self) -> None:
+        """Stop listening, end open keep-alive connections, release the pool."""
+        for server in self.servers:
+            server.close()
+        for task in list(self.connections):
+            task.cancel()
+        if self.connections:
+            await asyncio.gather(*self.connections, return_exceptions=True)
+        for server in self.servers:
+            with contextlib.suppress(Exception):
+                await server.wait_closed()
+        self.servers.clear()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def handle(self, portal: PortalSpec, reader: asyncio.StreamReader,
+                     writer: asyncio.StreamWriter) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        self.connections.add(task)
+        try:
+            while True:
+                request = await self.read_request(reader)
+                if request is None:
+                    break
+                method, target, keep_alive = request
+                if method not in ("GET", "HEAD"):
+                    response = Response(405, b"", "text/plain")
+                else:
+                    response = await loop.run_in_executor(
+                        self.pool, self.responder.respond, portal, target)
+                writer.write(_head(response.status, response, len(response.body), keep_alive))
+                if method != "HEAD":
+                    writer.write(response.body)
+                await writer.drain()
+                if not keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                TimeoutError, asyncio.CancelledError):
+            pass
+        finally:
+            self.connections.discard(task)
+            writer.close()
+
+    @staticmethod
+    async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, bool] | None:
+        """(method, target, keep_alive) of the next request, or None at end of stream."""
+        line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
+        if not line:
+            return None
+        if len(line) > MAX_REQUEST_LINE:
+            return None
+        try:
+            method, target, version = line.decode("latin-1").split()
+        except ValueError:
+            return None
+        headers = {}
+        for _ in range(MAX_HEADERS):
+            raw = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
+            if raw in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = raw.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        connection = headers.get("connection", "")
+        keep_alive = (version == "HTTP/1.1" and connection != "close") or (
+            connection == "keep-alive")
+        if "content-length" in headers:
+            with contextlib.suppress(ValueError):
+                await reader.readexactly(min(int(headers["content-length"]), 1 << 20))
+        if target.startswith("http://") or target.startswith("https://"):
+            parts = urlsplit(target)
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+        return method, target or "/", keep_alive
+
+
+# ---- in-process handle ---------------------------------------------------------------------
+@dataclass
+class ServerHandle:
+    """A running testbed; ``stop()`` (or leaving the ``with`` block) shuts it down."""
+
+    network: Network
+    server: TestbedServer
+    loop: asyncio.AbstractEventLoop
+    thread: threading.Thread
+
+    @property
+    def urls(self) -> list[str]:
+        return [p.portal_url for p in self.network.portals]
+
+    @property
+    def nofile_limit(self) -> tuple[int, int]:
+        return self.server.limits
+
+    def stop(self) -> None:
+        if not self.loop.is_closed() and self.thread.is_alive():
+            future = asyncio.run_coroutine_threadsafe(self.server.close(), self.loop)
+            with contextlib.suppress(Exception):
+                future.result(timeout=10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=10)
+
+    def __enter__(self) -> ServerHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve_in_thread(network: Network, workers: int = 4, timeout: float = 60.0) -> ServerHandle:
+    """Serve ``network`` from a background thread; returns once every address listens."""
+    server = TestbedServer(network, workers)
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as exc:  # reported to the caller below
+            failure.append(exc)
+            ready.set()
+            loop.run_until_complete(server.close())
+            loop.close()
+            return
+        ready.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name="testbed-server", daemon=True)
+    thread.start()
+    if not ready.wait(timeout):
+        raise TimeoutError(f"testbed did not start within {timeout} s")
+    if failure:
+        raise failure[0]
+    return ServerHandle(network, server, loop, thread)
+
+
+def serve_forever(network: Network, workers: int = 4, on_ready=None) -> None:
+    """Serve until SIGINT or SIGTERM (the CLI's ``serve``)."""
+
+    async def main() -> None:
+        server = TestbedServer(network, workers)
+        await server.start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        if on_ready is not None:
+            on_ready(server)
+        await stop.wait()
+        await server.close()
+
+    asyncio.run(main())
+
+
+# ---- child process ------------------------------------------------------------------------
+@dataclass
+class SubprocessHandle:
+    """A testbed served by ``python -m testbed serve`` in a child process."""
+
+    process: subprocess.Popen
+    network: Network
+    out_dir: Path
+
+    @property
+    def urls(self) -> list[str]:
+        return [p.portal_url for p in self.network.portals]
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+        return self.process.returncode
+
+    def __enter__(self) -> SubprocessHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def wait_until_accepting(addresses: list[tuple[str, int]], deadline: float,
+                         process: subprocess.Popen | None = None) -> None:
+    """Poll each address until it accepts a connection (bounded by ``deadline``)."""
+    pending = list(addresses)
+    while pending:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"testbed server exited with status {process.returncode}")
+        still = []
+        for host, port in pending:
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    pass
+            except OSError:
+                still.append((host, port))
+        pending = still
+        if pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(pending)} testbed addresses never accepted, e.g. "
+                                   f"{pending[0][0]}:{pending[0][1]}")
+            time.sleep(0.2)
+
+
+def start_subprocess(seed: int, size: int, out_dir: str | Path, port: int = 8080,
+                     base: str = "127.20.0.1", timeout: float | None = None,
+                     catalog: object | None = None) -> SubprocessHandle:
+    """Run ``python -m testbed serve`` in a child process and wait until every portal that
+    should listen accepts connections."""
+    network = generate_network(seed, size, base, port, catalog)
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    command = [sys.executable, "-m", "testbed", "serve", "--seed", str(seed), "--size",
+               str(size), "--port", str(port), "--base", base, "--out", str(out_dir)]
+    process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    limit = timeout if timeout is not None else 60.0 + size / 50
+    try:
+        wait_until_accepting([(p.address, port) for p in network.bound_portals()],
+                             time.monotonic() + limit, process)
+    except BaseException:
+        process.kill()
+        process.wait(10)
+        err = process.stderr.read() if process.stderr else ""
+        raise RuntimeError(f"testbed child failed to start: {err[-2000:]}") from None
+    return SubprocessHandle(process, network, Path(out_dir))
+
+
+def describe(network: Network, count: int = 5) -> str:
+    """A few lines for humans: which portals, with which family and defects."""
+    lines = []
+    for portal in network.portals[:count]:
+        defects = ", ".join(d.kind for d in portal.defects) or "sin defectos"
+        lines.append(f"  {portal.portal_url}  {portal.subject.name[:60]}  "
+                     f"[{portal.family}; {defects}]")
+    return "\n".join(lines)
