@@ -77,7 +77,9 @@ def lupa_audit():
     def load(shard_dirs: list[str]) -> dict:
         from lupa.tasks import load_run, run_dir_of
 
-        shard_dirs = list(shard_dirs)
+        # Indexing (not iterating) the lazy XCom sequence avoids a probe past its end
+        # that Airflow logs as an error.
+        shard_dirs = [shard_dirs[i] for i in range(len(shard_dirs))]
         return load_run(run_dir_of(shard_dirs[0]), shard_dirs)
 
     load(audit.expand(shard_dir=harvest.expand(shard_dir=prepare())))

@@ -1,0 +1,1023 @@
+"""The per-portal crawl: home page → transparency section → obligations → resources.
+
+``crawl_portal`` works over any page source (the live ``Fetcher``, the testbed,
+``RecordedSource``) and returns a ``PortalHarvest``: what was fetched and what each
+obligation reference led to, with click depths. It judges nothing; the presence and
+usefulness rules read the harvest.
+
+Depth is the number of clicks from the home page (home = 0). Pages are fetched in order of
+promise (obligation links first), not strictly breadth-first, so the depths are computed at
+the end as shortest paths over the links actually seen; a page reached late through a long
+detour still gets the depth of its shortest known path. An obligation's ``info_depth`` is the
+smallest depth of a page, in that obligation's context, that links one of its resources or
+shows a data table; a file linked straight from a fractions list counts at the list's depth.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import re
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from audit.obligations import ObligationRef, roman_to_int
+from audit.subjects import Subject
+from scrapers.discovery import (
+    CatalogLike,
+    Justification,
+    Link,
+    PageAnalysis,
+    ResourceLink,
+    classify_page,
+    map_to_catalog,
+    normalize_url,
+    origin,
+    parse_obligation_ref,
+)
+from scrapers.results import FetchResult
+
+UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "redirect_loop",
+                                "too_many_redirects"})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_APACHE_SORT = re.compile(r"^C=[NMSD][;&]O=[AD]$", re.IGNORECASE)
+
+
+class PageSource(Protocol):
+    def fetch(self, url: str) -> FetchResult: ...
+
+    def robots_allows(self, url: str) -> bool: ...
+
+    def robots_status(self, url: str) -> Any: ...
+
+
+@dataclass
+class CrawlSettings:
+    max_clicks: int = 6
+    max_pages: int = 250
+    max_resources_per_obligation: int = 6
+    max_resources: int = 400
+    check_resources: bool = True
+    # Trap guard: distinct query strings followed per path (calendars, endless pagination).
+    max_query_variants: int = 5
+    # Transparency-link candidates tried per level while looking for the section.
+    section_candidates: int = 3
+
+
+class _FieldAccess:
+    """Lets rules read a record as ``record.status_code`` or ``record.get("status_code")``,
+    the way they read it after a JSON round trip."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return getattr(self, name)
+        except AttributeError:
+            raise KeyError(name) from None
+
+
+@dataclass
+class HomeFetch(_FieldAccess):
+    status_code: int | None = None
+    error: str | None = None
+    error_detail: str | None = None
+    final_url: str | None = None
+    content_type: str | None = None
+    links: int = 0  # links and visible text size: JS_REQUIRED evidence for the rules
+    text_chars: int = 0
+
+
+@dataclass
+class PageVisit:
+    url: str
+    depth: int
+    status_code: int | None
+    error: str | None
+    parent: str | None
+    context: str | None  # obligation (or article) id the page belongs to
+    final_url: str | None = None
+    title: str = ""  # <title>, for soft-404 and login-wall checks
+
+
+@dataclass
+class ResourceCheck(_FieldAccess):
+    url: str
+    text: str
+    depth: int  # depth of the page that lists it (the download click is not counted)
+    found_on: str
+    checked: bool = False
+    status_code: int | None = None
+    error: str | None = None
+    final_url: str | None = None
+    declared_type: str | None = None
+    sniffed_type: str | None = None
+    bytes: int | None = None
+    sha256: str | None = None
+
+
+@dataclass
+class Hit:
+    obligation_id: str  # catalog id; a fraction id ('70-II') covers its sub-formats
+    cited_id: str  # as the portal cites it ('121-IX' on a CDMX portal)
+    url: str  # the obligation's page, or the file when a list links it directly
+    depth: int  # clicks to reach ``url`` (for a file: the depth of the page listing it)
+    info_depth: int | None  # where its information is first listed; None if nowhere
+    via: str
+    text: str
+    found_on: str | None
+    is_resource: bool
+    status_code: int | None
+    error: str | None
+    resources: list[ResourceCheck] = field(default_factory=list)
+    justification: str | None = None
+    has_table: bool = False
+    pages: list[str] = field(default_factory=list)  # pages visited in its context
+
+
+@dataclass
+class UnmappedRef:
+    """A reference to a state-law fraction that no catalog obligation's title matched
+    (often a state-only fraction); kept apart so it is never taken for a catalog id."""
+
+    cited_id: str
+    url: str
+    text: str
+    via: str
+    found_on: str
+    depth: int
+
+
+@dataclass
+class PortalHarvest:
+    subject_id: str
+    home_url: str
+    home: HomeFetch | None = None
+    robots_home_allowed: bool = True
+    robots_detail: Any = None
+    unreachable: bool = False
+    transparency_url: str | None = None
+    transparency_depth: int | None = None
+    transparency_how: str | None = None  # 'registry', 'link', 'home' or None
+    cited_law: str | None = None
+    pnt_links: list[str] = field(default_factory=list)
+    pages: list[PageVisit] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    unmapped: list[UnmappedRef] = field(default_factory=list)
+    fetches: list[dict] = field(default_factory=list)
+    truncated: bool = False
+    resources_truncated: bool = False
+    notes: list[str] = field(default_factory=list)
+    started_at: str = ""
+    finished_at: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PortalHarvest:
+        values = dict(data)
+        values["home"] = HomeFetch(**data["home"]) if data.get("home") else None
+        values["pages"] = [PageVisit(**page) for page in data.get("pages", [])]
+        values["hits"] = [
+            Hit(**{**hit, "resources": [ResourceCheck(**r) for r in hit.get("resources", [])]})
+            for hit in data.get("hits", [])
+        ]
+        values["unmapped"] = [UnmappedRef(**ref) for ref in data.get("unmapped", [])]
+        values["fetches"] = [dict(row) for row in data.get("fetches", [])]
+        known = {f.name for f in fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+    def hit(self, obligation_id: str) -> Hit | None:
+        return next((hit for hit in self.hits if hit.obligation_id == obligation_id), None)
+
+
+# --------------------------------------------------------------------------- internals
+
+
+@dataclass
+class _Node:
+    url: str
+    parent: str | None
+    context: ObligationRef | None
+    in_section: bool
+    result: FetchResult | None = None
+    analysis: PageAnalysis | None = None
+    html: str = ""
+    is_file: bool = False
+    robots_blocked: bool = False
+    expandable: bool = True
+    depth: int = 0  # clicks along the path the crawl took (final depths are recomputed)
+    local_law: bool | None = None  # a state law was cited on this page or above it
+    context_mapped: bool = True  # False: the context is a state-law ref matched to nothing
+
+
+@dataclass
+class _LinkSeen:
+    ref: ObligationRef
+    cited: str
+    mapped: bool
+    url: str
+    text: str
+    via: str
+    found_on: str
+    is_resource: bool
+    order: int
+
+
+class _Crawl:
+    """State of one portal's crawl; ``crawl_portal`` is the public entry point."""
+
+    def __init__(self, subject: Subject, source: PageSource, catalog: CatalogLike,
+                 settings: CrawlSettings) -> None:
+        self.subject = subject
+        self.source = source
+        self.catalog = catalog
+        self.settings = settings
+        self.harvest = PortalHarvest(
+            subject_id=subject.subject_id, home_url=subject.portal_url,
+            started_at=_now(),
+        )
+        self.nodes: dict[str, _Node] = {}
+        self.by_final: dict[str, str] = {}  # final URL after redirects -> requested URL
+        self.fetch_log: list[tuple[dict, str, str]] = []  # (row, url, purpose)
+        self.page_fetches = 0
+        self.origins: set[str] = set()
+        self.home = normalize_url(subject.portal_url)
+        self.section: str | None = None
+        self.query_variants: dict[str, set[str]] = {}
+        self.capped_paths: set[str] = set()
+        self.frontier: list[tuple] = []
+        self.counter = itertools.count()
+        self.aliases: dict[str, ObligationRef] = {}
+        self.virtual_edges: list[tuple[str, str]] = []
+        self.robots_unreachable = False
+
+    # ---------------------------------------------------------------- main flow
+
+    def run(self) -> PortalHarvest:
+        if not self._check_home_robots():
+            return self._finish()
+        home = self._fetch_page(self.home, None, None, in_section=False, purpose="home")
+        self._record_home(home)
+        if not self._home_usable(home):
+            return self._finish()
+        self._find_section(home)
+        self._seed()
+        self._crawl_loop()
+        depths = self._depths()
+        self._build_pages(depths)
+        self._build_hits(depths)
+        self._check_resources()
+        self._fix_fetch_depths(depths)
+        self._summarise(depths)
+        return self._finish()
+
+    def _finish(self) -> PortalHarvest:
+        self.harvest.fetches = [
+            {"depth": 0 if purpose == "home" else None, **row, "purpose": purpose}
+            for row, _url, purpose in self.fetch_log
+        ]
+        self.harvest.finished_at = _now()
+        return self.harvest
+
+    # ---------------------------------------------------------------- home
+
+    def _check_home_robots(self) -> bool:
+        url = self.subject.portal_url
+        try:
+            allowed = bool(self.source.robots_allows(url))
+            status = self.source.robots_status(url)
+        except Exception as exc:  # a robots bug must not hide the portal
+            self.harvest.notes.append(f"robots.txt could not be checked: {exc!r}")
+            return True
+        self.harvest.robots_detail = _jsonable(status)
+        row = _robots_row(status)
+        if row is not None:
+            self.fetch_log.append((row, row["url"], "robots"))
+        if not allowed and _robots_unreachable(status):
+            # No answer for robots.txt usually means no answer at all: let the home fetch
+            # say what happened (a refusal then comes back as error "robots").
+            self.harvest.notes.append("robots.txt unreachable; trying the home page")
+            self.robots_unreachable = True
+            return True
+        self.harvest.robots_home_allowed = allowed
+        if not allowed:
+            self.harvest.notes.append("robots.txt disallows the home page; nothing fetched")
+        return allowed
+
+    def _record_home(self, home: _Node) -> None:
+        result = home.result
+        assert result is not None
+        self.harvest.home = HomeFetch(
+            status_code=result.status_code, error=result.error,
+            error_detail=result.error_detail,
+            final_url=normalize_url(result.final_url) if result.final_url else None,
+            content_type=result.sniffed_type or result.declared_type,
+            links=home.analysis.link_count if home.analysis else 0,
+            text_chars=home.analysis.text_chars if home.analysis else 0,
+        )
+        self.origins.add(origin(self.home))
+        if result.final_url:
+            self.origins.add(origin(result.final_url))
+
+    def _home_usable(self, home: _Node) -> bool:
+        result = home.result
+        assert result is not None
+        if result.error == "robots" and self.robots_unreachable:
+            self.harvest.unreachable = True  # the server did not answer, robots.txt included
+            self.harvest.notes.append(f"home page unreachable: {result.error_detail}")
+            return False
+        if result.error == "robots":
+            self.harvest.robots_home_allowed = False
+            self.harvest.notes.append("the home page was refused by robots.txt rules")
+            return False
+        if result.error in UNREACHABLE_ERRORS or (result.status_code or 0) >= 500:
+            self.harvest.unreachable = True
+            self.harvest.notes.append(
+                f"home page unreachable: {result.error or result.status_code}"
+            )
+            return False
+        if not result.ok or home.analysis is None:
+            self.harvest.notes.append(
+                f"home page not usable: {result.error or result.status_code}"
+                f" ({result.sniffed_type or result.declared_type})"
+            )
+            return False
+        return True
+
+    # ---------------------------------------------------------------- section
+
+    def _home_frames(self, home: _Node) -> list[_Node]:
+        """The home page plus what it shows without a click (a frameset, a meta refresh):
+        all at depth 0, and the roots from which the section is looked for."""
+        roots = [home]
+        for url in home.analysis.embedded_links[:3] if home.analysis else []:
+            if not self._known(url):
+                self.origins.add(origin(url))
+                roots.append(self._fetch_page(url, home.url, None, in_section=False,
+                                              purpose="page", depth=0))
+        return [node for node in roots if node.analysis is not None]
+
+    def _find_section(self, home: _Node) -> None:
+        roots = self._home_frames(home)
+        registry = self.subject.transparency_url
+        if registry and self._use_registry_section(roots, normalize_url(registry)):
+            return
+        listing = next((n for n in roots if len(n.analysis.fraction_refs) >= 3), None)
+        if listing is not None:
+            self._set_section(listing, "home")
+            return
+        first_ok: _Node | None = None
+        for level_nodes in self._candidate_levels(roots, lambda node: False):
+            for node in level_nodes:
+                if node.analysis is None:
+                    continue
+                first_ok = first_ok or node
+                if node.analysis.is_section:
+                    self._set_section(node, "link")
+                    return
+        listing = next((n for n in roots if n.analysis.fraction_refs
+                        or n.analysis.article_links), None)
+        if first_ok is not None:
+            self._set_section(first_ok, "link")
+        elif listing is not None:
+            self._set_section(listing, "home")
+        else:
+            self.harvest.notes.append("no transparency section found")
+
+    def _use_registry_section(self, roots: list[_Node], registry: str) -> bool:
+        """Use the registry's section URL. The crawl still looks for it from the home page
+        so that its depth is the real number of clicks (one when no path is found)."""
+        def links_registry(node: _Node) -> bool:
+            return node.analysis is not None and registry in self._links_of(node)
+
+        home = roots[0]
+        parent = next((n for n in roots if n.url == registry or links_registry(n)), None)
+        if parent is None:
+            for level_nodes in self._candidate_levels(roots, links_registry):
+                parent = next((node for node in level_nodes if links_registry(node)), None)
+                if parent is not None:
+                    break
+        node = self.nodes.get(registry) or self._fetch_page(
+            registry, (parent or home).url, None, in_section=True, purpose="page",
+            depth=(parent or home).depth + 1,
+        )
+        if node.analysis is None:
+            self.harvest.notes.append(
+                "registry transparency_url failed "
+                f"({_failure(node)}); looking for the section from the home page"
+            )
+            return False
+        if parent is None:
+            self.virtual_edges.append((home.url, registry))
+            self.harvest.notes.append(
+                "registry transparency_url is not linked from the pages seen near the home "
+                "page; counted as one click"
+            )
+        self._set_section(node, "registry")
+        return True
+
+    def _candidate_levels(self, roots: list[_Node], stop: Callable[[_Node], bool]):
+        """Fetch the best transparency links level by level (up to two intermediate pages),
+        yielding each level's fetched nodes in rank order; stops early when ``stop`` says."""
+        level = list(roots)
+        tried = {node.url for node in roots}
+        for _ in range(3):
+            candidates: dict[str, tuple[float, _Node]] = {}
+            for node in level:
+                for link in node.analysis.transparency_links if node.analysis else []:
+                    if link.url not in tried and link.url not in candidates:
+                        candidates[link.url] = (link.score, node)
+            ranked = sorted(candidates.items(), key=lambda item: -item[1][0])
+            fetched = []
+            for url, (_score, parent) in ranked[: self.settings.section_candidates]:
+                tried.add(url)
+                known = self.nodes.get(self.by_final.get(url, url))
+                if known is None and self.page_fetches >= self.settings.max_pages:
+                    break
+                node = known or self._fetch_page(url, parent.url, None, in_section=False,
+                                                 purpose="page", depth=parent.depth + 1)
+                fetched.append(node)
+                if stop(node):
+                    break
+            if not fetched:
+                return
+            yield fetched
+            level = [node for node in fetched if node.analysis is not None]
+
+    def _set_section(self, node: _Node, how: str) -> None:
+        self.section = node.url
+        self.harvest.transparency_url = node.url
+        self.harvest.transparency_how = how
+        self.origins.add(origin(node.url))
+        if node.result is not None and node.result.final_url:
+            self.origins.add(origin(node.result.final_url))
+        if not node.in_section and node.analysis is not None:
+            node.in_section = True
+            node.analysis = self._analyse(node)  # title words count inside the section
+        node.in_section = True
+
+    # ---------------------------------------------------------------- crawl
+
+    def _seed(self) -> None:
+        """Expand every page fetched so far: the section's links, and the obligation links
+        seen on the way (a home page may link a fraction directly)."""
+        for node in list(self.nodes.values()):
+            self._expand(node)
+
+    def _crawl_loop(self) -> None:
+        while self.frontier:
+            _tier, depth, _score, _seq, url, parent, context, in_section, mapped = heapq.heappop(
+                self.frontier
+            )
+            if self._known(url):
+                continue
+            if self.page_fetches >= self.settings.max_pages:
+                self.harvest.truncated = True
+                self.harvest.notes.append(
+                    f"page budget reached ({self.settings.max_pages} pages); crawl truncated"
+                )
+                return
+            node = self._fetch_page(url, parent, context, in_section=in_section,
+                                    purpose="page", depth=depth, context_mapped=mapped)
+            self._expand(node)
+
+    def _expand(self, node: _Node) -> None:
+        analysis = node.analysis
+        if analysis is None or not node.expandable or origin(node.url) not in self.origins:
+            return  # pages of other sites are read (resources, notes) but not crawled
+        child_depth = node.depth + 1
+        for url in analysis.embedded_links:  # shown without a click: same depth
+            self._push(url, node.url, node.context, node.in_section, 0, node.depth, 25.0,
+                       node.context_mapped)
+        for link in analysis.obligation_links:
+            if not link.is_resource:
+                self._push(link.url, node.url, link.ref, True, 0, child_depth, 20.0,
+                           link.mapped)
+        for link in analysis.article_links:
+            self._push(link.url, node.url, ObligationRef.parse(link.ref), True, 0,
+                       child_depth, 15.0)
+        if not (node.in_section or node.context is not None):
+            return
+        for link in analysis.navigation_links:
+            self._push_navigation(node, link, child_depth)
+
+    def _push_navigation(self, node: _Node, link: Link, child_depth: int) -> None:
+        if origin(link.url) not in self.origins or link.score < 0:
+            return
+        context = ObligationRef.parse(link.ref) if link.ref else node.context
+        under_section = self.section is not None and _under(link.url, self.section)
+        promising = link.score > (2 if link.ref else 0)  # beyond what the context adds
+        if not (promising or under_section) and (context is None or link.chrome):
+            return  # site-wide menus ("Nosotros", "Trámites") lead away from obligations
+        tier = 0 if (context is not None or link.score >= 3) else 1
+        mapped = node.context_mapped if link.ref is None or node.context is not None and (
+            link.ref == node.context.obligation_id) else True
+        self._push(link.url, node.url, context, True, tier, child_depth, link.score, mapped)
+
+    def _push(self, url: str, parent: str, context: ObligationRef | None, in_section: bool,
+              tier: int, depth: int, score: float, mapped: bool = True) -> None:
+        if self._known(url) or depth > self.settings.max_clicks:
+            return
+        if not self._query_ok(url, context):
+            return
+        heapq.heappush(self.frontier, (tier, depth, -score, next(self.counter), url, parent,
+                                       context, in_section, mapped))
+
+    def _query_ok(self, url: str, context: ObligationRef | None) -> bool:
+        """Trap guard: at most ``max_query_variants`` query strings per path and obligation
+        (``consulta.php?fraccion=N`` pages are distinct obligations, not a trap)."""
+        parts = urlsplit(url)
+        if not parts.query:
+            return True
+        if _APACHE_SORT.match(parts.query):
+            return False
+        path = f"{parts.scheme}://{parts.netloc}{parts.path}"
+        key = f"{path} [{context.obligation_id}]" if context else path
+        variants = self.query_variants.setdefault(key, set())
+        if parts.query in variants:
+            return True
+        if len(variants) >= self.settings.max_query_variants:
+            if key not in self.capped_paths:
+                self.capped_paths.add(key)
+                self.harvest.notes.append(
+                    f"query variants capped at {self.settings.max_query_variants} for {path}"
+                )
+            return False
+        variants.add(parts.query)
+        return True
+
+    # ---------------------------------------------------------------- fetching pages
+
+    def _known(self, url: str) -> bool:
+        return url in self.nodes or url in self.by_final
+
+    def _links_of(self, node: _Node) -> set[str]:
+        """Links of a page, as keys of ``self.nodes`` where a redirect maps them."""
+        if node.analysis is None or not node.expandable:
+            return set()
+        return {self.by_final.get(url, url) for url in _link_urls(node.analysis)}
+
+    def _fetch_page(self, url: str, parent: str | None, context: ObligationRef | None, *,
+                    in_section: bool, purpose: str, depth: int = 0,
+                    context_mapped: bool = True) -> _Node:
+        node = _Node(url=url, parent=parent, context=context, in_section=in_section,
+                     depth=depth, context_mapped=context_mapped)
+        self.nodes[url] = node
+        if purpose != "home" and not self.source.robots_allows(url):
+            node.robots_blocked = True
+            return node
+        result = self.source.fetch(url)
+        self.page_fetches += 1
+        node.result = result
+        final = normalize_url(result.final_url or url)
+        if final != url:
+            if final in self.nodes or final in self.by_final:
+                node.expandable = False  # a redirect to a page already crawled
+            self.by_final.setdefault(final, url)
+        if result.ok and _is_html(result):
+            node.html = result.text
+            node.analysis = self._analyse(node)
+            if node.analysis.page_ref is not None and node.context is None:
+                node.context = node.analysis.page_ref
+                node.context_mapped = node.analysis.page_ref_mapped
+            self._remap(node)
+        elif result.ok and purpose != "home":
+            node.is_file = True
+        self.fetch_log.append((_row(result), url, "resource" if node.is_file else purpose))
+        return node
+
+    def _analyse(self, node: _Node) -> PageAnalysis:
+        base = node.result.final_url if node.result and node.result.final_url else node.url
+        parent = self.nodes.get(node.parent) if node.parent else None
+        hint = node.local_law if node.local_law is not None else (
+            parent.local_law if parent is not None else None)
+        context = self._alias(node.context) if node.context else None
+        analysis = classify_page(node.html, base, self.catalog, context,
+                                 in_section=node.in_section, local_law=hint,
+                                 context_mapped=self._is_mapped(node.context, node.context_mapped)
+                                 if node.context else True)
+        node.local_law = analysis.local_law
+        return analysis
+
+    def _remap(self, node: _Node) -> None:
+        """A state-law reference no title explained ('81-VII' from a bare "Fracción VII")
+        may be explained by the heading of the page it leads to."""
+        context, analysis = node.context, node.analysis
+        if context is None or context.fraction is None or analysis is None:
+            return
+        if context.obligation_id in self.aliases or node.context_mapped:
+            return
+        # Only headings that cite a fraction: the others are site names, years, menus.
+        citing = [h for h in analysis.headings if (r := parse_obligation_ref(h)) and r.fraction]
+        if not citing:
+            return
+        mapped = map_to_catalog(context, " ".join(citing[:2]), self.catalog, local_law=True)
+        if mapped is not None:
+            self.aliases[context.obligation_id] = mapped
+            node.analysis = self._analyse(node)  # its links now inherit the catalog ref
+
+    # ---------------------------------------------------------------- results
+
+    def _depths(self) -> dict[str, int]:
+        """Shortest click distance from home over the links seen on fetched pages (frames
+        and refreshes cost no click)."""
+        edges: dict[str, list[tuple[str, int]]] = {}
+        for url, node in self.nodes.items():
+            clicks = [(u, 1) for u in self._links_of(node) if u in self.nodes]
+            shown = [(self.by_final.get(u, u), 0) for u in self._embedded_of(node)]
+            edges[url] = sorted(clicks + [(u, w) for u, w in shown if u in self.nodes])
+        depths = _bfs(self.home, edges)
+        missing = [(a, b) for a, b in self.virtual_edges if b not in depths]
+        for start, end in missing:
+            edges.setdefault(start, []).append((end, 1))
+        if missing:
+            depths = _bfs(self.home, edges)
+        for url, node in self.nodes.items():  # robots-blocked or unlinked leftovers
+            if url not in depths and node.parent in depths:
+                depths[url] = depths[node.parent] + 1
+        return depths
+
+    def _embedded_of(self, node: _Node) -> list[str]:
+        if node.analysis is None or not node.expandable:
+            return []
+        return node.analysis.embedded_links
+
+    def _build_pages(self, depths: dict[str, int]) -> None:
+        for url, node in self.nodes.items():
+            if node.is_file:
+                continue
+            result = node.result
+            self.harvest.pages.append(PageVisit(
+                url=url, depth=depths.get(url, -1),
+                status_code=result.status_code if result else None,
+                error="robots" if node.robots_blocked else (result.error if result else None),
+                parent=node.parent,
+                context=self._alias(node.context).obligation_id if node.context else None,
+                final_url=normalize_url(result.final_url) if result and result.final_url
+                else None,
+                title=node.analysis.title[:200] if node.analysis else "",
+            ))
+        self.harvest.pages.sort(key=lambda page: (page.depth, page.url))
+        if self.section is not None:
+            self.harvest.transparency_depth = depths.get(self.section)
+
+    def _alias(self, ref: ObligationRef) -> ObligationRef:
+        return self.aliases.get(ref.obligation_id, ref)
+
+    def _build_hits(self, depths: dict[str, int]) -> None:
+        links = self._links_seen()
+        contexts = self._page_contexts()
+        notes = self._row_notes()
+        mapped = [link for link in links if link.mapped]
+        ids = dict.fromkeys([*(link.ref.obligation_id for link in mapped), *contexts, *notes])
+        for obligation_id in ids:
+            self.harvest.hits.append(self._make_hit(
+                obligation_id, mapped, contexts.get(obligation_id, []), notes.get(obligation_id),
+                depths,
+            ))
+        self.harvest.hits.sort(key=lambda hit: _id_sort_key(hit.obligation_id))
+        seen: set[tuple[str, str]] = set()
+        for link in links:
+            if not link.mapped and (link.cited, link.url) not in seen:
+                seen.add((link.cited, link.url))
+                self.harvest.unmapped.append(UnmappedRef(
+                    link.cited, link.url, link.text, link.via, link.found_on,
+                    self._target_depth(link, depths),
+                ))
+
+    def _is_mapped(self, ref: ObligationRef, mapped: bool) -> bool:
+        return mapped or ref.obligation_id in self.aliases
+
+    def _links_seen(self) -> list[_LinkSeen]:
+        seen = []
+        order = itertools.count()
+        for url, node in self.nodes.items():
+            if node.analysis is None:
+                continue
+            for link in node.analysis.obligation_links:
+                seen.append(_LinkSeen(
+                    self._alias(link.ref), link.cited, self._is_mapped(link.ref, link.mapped),
+                    link.url, link.text, link.via, url, link.is_resource, next(order),
+                ))
+        return seen
+
+    def _node_context(self, node: _Node) -> str | None:
+        """The catalog obligation a page belongs to (None: none, or one matched to nothing)."""
+        context = node.context
+        if context is None or context.fraction is None:
+            return None
+        if not self._is_mapped(context, node.context_mapped):
+            return None
+        return self._alias(context).obligation_id
+
+    def _page_contexts(self) -> dict[str, list[_Node]]:
+        contexts: dict[str, list[_Node]] = {}
+        for node in self.nodes.values():
+            context = self._node_context(node)
+            if context is not None and not node.is_file:
+                contexts.setdefault(context, []).append(node)
+        return contexts
+
+    def _row_notes(self) -> dict[str, tuple[_Node, Justification]]:
+        """Justifications written for one fraction of a list ("XLVII … No aplica")."""
+        notes: dict[str, tuple[_Node, Justification]] = {}
+        for node in self.nodes.values():
+            for note in node.analysis.justifications if node.analysis else []:
+                if note.ref is not None and self._is_mapped(note.ref, note.mapped):
+                    notes.setdefault(self._alias(note.ref).obligation_id, (node, note))
+        return notes
+
+    def _make_hit(self, obligation_id: str, links: list[_LinkSeen], pages: list[_Node],
+                  row_note: tuple[_Node, Justification] | None,
+                  depths: dict[str, int]) -> Hit:
+        own = [link for link in links if link.ref.obligation_id == obligation_id]
+        listings = self._resources_for(obligation_id, depths)
+        if own:
+            primary = min(own, key=lambda link: (self._target_depth(link, depths), link.order))
+            url, depth = primary.url, self._target_depth(primary, depths)
+            via, text, found_on = primary.via, primary.text, primary.found_on
+            cited, is_resource = primary.cited, primary.is_resource
+        elif pages:
+            first = min(pages, key=lambda node: depths.get(node.url, 99))
+            url, depth, via, text = first.url, depths.get(first.url, -1), "heading", ""
+            found_on, is_resource = first.parent, False
+            cited = first.context.obligation_id if first.context else obligation_id
+        else:
+            assert row_note is not None
+            node, note = row_note
+            url, depth, via, text = node.url, depths.get(node.url, -1), note.via, note.text
+            found_on, is_resource, cited = node.url, False, note.ref.obligation_id
+        target = self.nodes.get(url)
+        status, error = None, None
+        if target is not None and target.result is not None and not is_resource:
+            status, error = target.result.status_code, target.result.error
+        elif target is not None and target.robots_blocked:
+            error = "robots"
+        info_depths = [r.depth for r in listings]
+        pages_ok = [n for n in pages if n.analysis is not None]
+        info_depths += [depths[n.url] for n in pages_ok if n.analysis.has_table and n.url in depths]
+        return Hit(
+            obligation_id=obligation_id, cited_id=cited, url=url, depth=depth,
+            info_depth=min(info_depths) if info_depths else None, via=via, text=text,
+            found_on=found_on, is_resource=is_resource, status_code=status, error=error,
+            resources=listings,
+            justification=self._justification(pages) or (row_note[1].text if row_note else None),
+            has_table=any(n.analysis.has_table for n in pages_ok),
+            pages=sorted(n.url for n in pages),
+        )
+
+    def _target_depth(self, link: _LinkSeen, depths: dict[str, int]) -> int:
+        listed_at = depths.get(link.found_on, 99)
+        if link.is_resource:
+            return listed_at
+        return min(depths.get(link.url, listed_at + 1), listed_at + 1)
+
+    def _resources_for(self, obligation_id: str, depths: dict[str, int]) -> list[ResourceCheck]:
+        found: dict[str, ResourceCheck] = {}
+        for url, node in self.nodes.items():
+            if node.analysis is None or url not in depths:
+                continue
+            for link in node.analysis.resource_links:
+                if self._resource_obligation(node, link) != obligation_id:
+                    continue
+                current = found.get(link.url)
+                if current is None or depths[url] < current.depth:
+                    found[link.url] = ResourceCheck(link.url, link.text, depths[url], url)
+        for url, node in self.nodes.items():  # "pages" that turned out to be files
+            context = self._node_context(node)
+            if node.is_file and context == obligation_id and node.parent in depths:
+                found.setdefault(url, ResourceCheck(url, "", depths[node.parent], node.parent))
+        return sorted(found.values(), key=lambda r: (r.depth, -_latest_year(r), r.url))
+
+    def _resource_obligation(self, node: _Node, link: ResourceLink) -> str | None:
+        if link.ref is None or link.ref.fraction is None:
+            return None
+        if link.inherited:
+            return self._node_context(node)
+        return self._alias(link.ref).obligation_id if self._is_mapped(link.ref, link.mapped) \
+            else None
+
+    def _justification(self, pages: list[_Node]) -> str | None:
+        for node in sorted(pages, key=lambda node: node.depth):
+            if node.analysis is not None and node.analysis.justification:
+                return node.analysis.justification
+        return None
+
+    # ---------------------------------------------------------------- resources
+
+    def _check_resources(self) -> None:
+        """GET each obligation's resources, round-robin (every obligation's first file,
+        then every second file…) so a short global budget still covers every obligation."""
+        if not self.settings.check_resources:
+            return
+        checked: dict[str, ResourceCheck] = {}
+        total = 0
+        for rank in range(self.settings.max_resources_per_obligation):
+            for hit in self.harvest.hits:
+                if rank >= len(hit.resources):
+                    continue
+                resource = hit.resources[rank]
+                if resource.url in checked:
+                    _copy_check(checked[resource.url], resource)
+                    continue
+                node = self.nodes.get(resource.url)
+                result = node.result if node is not None and node.is_file else None
+                if result is None:
+                    if total >= self.settings.max_resources:
+                        self.harvest.resources_truncated = True
+                        continue
+                    result = self.source.fetch(resource.url)
+                    self.fetch_log.append((_row(result), resource.url, "resource"))
+                    total += 1
+                _fill_check(resource, result)
+                checked[resource.url] = resource
+        for hit in self.harvest.hits:  # a file hit's status is its check's
+            check = next((r for r in hit.resources if r.url == hit.url and r.checked), None)
+            if hit.is_resource and check is not None:
+                hit.status_code, hit.error = check.status_code, check.error
+        if self.harvest.resources_truncated:
+            self.harvest.notes.append(
+                f"resource budget reached ({self.settings.max_resources} checks)"
+            )
+
+    def _fix_fetch_depths(self, depths: dict[str, int]) -> None:
+        listing = {r.url: r.depth for hit in self.harvest.hits for r in hit.resources}
+        for row, url, purpose in self.fetch_log:
+            if purpose == "robots":
+                row["depth"] = None
+            elif purpose == "resource":
+                row["depth"] = listing.get(url, depths.get(url))
+            else:
+                row["depth"] = depths.get(url)
+
+    def _summarise(self, depths: dict[str, int]) -> None:
+        pnt: list[str] = []
+        laws: list[str] = []
+        ordered = sorted(
+            (node for node in self.nodes.values() if node.analysis is not None),
+            key=lambda node: (node.url != self.section, depths.get(node.url, 99)),
+        )
+        for node in ordered:
+            pnt.extend(u for u in node.analysis.pnt_links if u not in pnt)
+            if node.analysis.cited_law:
+                laws.append(node.analysis.cited_law)
+        self.harvest.pnt_links = pnt
+        self.harvest.cited_law = laws[0] if laws else None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def crawl_portal(
+    subject: Subject,
+    source: PageSource,
+    catalog: CatalogLike,
+    settings: CrawlSettings | None = None,
+) -> PortalHarvest:
+    """Crawl one subject's portal through ``source`` and return what was found.
+
+    Never raises for portal trouble: robots refusals, unreachable homes, missing sections,
+    broken links and budgets all end up as fields and notes of the harvest.
+    """
+    return _Crawl(subject, source, catalog, settings or CrawlSettings()).run()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _row(result: FetchResult) -> dict:
+    row = result.fetch_row()
+    if isinstance(row.get("fetched_at"), datetime):
+        row["fetched_at"] = row["fetched_at"].isoformat()
+    return row
+
+
+def _latest_year(resource: ResourceCheck) -> int:
+    """The latest year a resource's URL or text mentions: checks go to recent files first."""
+    years = re.findall(r"(?<![0-9])(?:19|20)\d\d(?![0-9])", f"{resource.url} {resource.text}")
+    return max(map(int, years), default=0)
+
+
+def _robots_unreachable(status: Any) -> bool:
+    state = status.get("state") if isinstance(status, dict) else getattr(status, "state", None)
+    return state == "unreachable"
+
+
+def _robots_row(status: Any) -> dict | None:
+    """A ``fetches`` row for the robots.txt request when the source says it made one
+    (the live fetcher's ``RobotsStatus`` names the file and its answer)."""
+    robots_url = getattr(status, "robots_url", None)
+    if not robots_url or (status.status_code is None and status.error is None):
+        return None
+    return {
+        "url": robots_url, "final_url": robots_url, "status_code": status.status_code,
+        "content_type": None, "declared_type": None, "bytes": None, "sha256": None,
+        "elapsed_ms": None, "fetched_at": _now(), "redirects": 0, "error": status.error,
+        "error_detail": getattr(status, "detail", None) or None,
+    }
+
+
+def _failure(node: _Node) -> str:
+    if node.robots_blocked:
+        return "robots"
+    if node.result is None:
+        return "not fetched"
+    return str(node.result.error or node.result.status_code or "not an HTML page")
+
+
+def _is_html(result: FetchResult) -> bool:
+    if result.sniffed_type in HTML_TYPES:
+        return True
+    if result.sniffed_type in (None, "text/plain") and result.declared_type in HTML_TYPES:
+        return True
+    return result.sniffed_type is None and result.declared_type is None and (
+        result.content.lstrip()[:1] == b"<")
+
+
+def _link_urls(analysis: PageAnalysis) -> set[str]:
+    urls = {link.url for link in analysis.obligation_links if not link.is_resource}
+    urls.update(link.url for link in analysis.article_links)
+    urls.update(link.url for link in analysis.navigation_links)
+    urls.update(link.url for link in analysis.transparency_links)
+    return urls
+
+
+def _bfs(start: str, edges: dict[str, list[tuple[str, int]]]) -> dict[str, int]:
+    """Shortest distances with edge weights 0 or 1 (a 0-1 breadth-first search)."""
+    depths = {start: 0}
+    queue = deque([start])
+    while queue:
+        current = queue.popleft()
+        for child, weight in edges.get(current, []):
+            candidate = depths[current] + weight
+            if candidate < depths.get(child, candidate + 1):
+                depths[child] = candidate
+                if weight == 0:
+                    queue.appendleft(child)
+                else:
+                    queue.append(child)
+    return depths
+
+
+def _under(url: str, section: str) -> bool:
+    """True when ``url`` is inside the section's folder (same origin, path prefix)."""
+    if origin(url) != origin(section):
+        return False
+    folder = urlsplit(section).path.rsplit("/", 1)[0] + "/"
+    return urlsplit(url).path.startswith(folder) and folder != "/"
+
+
+def _in_catalog(ref: ObligationRef, catalog: CatalogLike) -> bool:
+    return any(ref.covers(o) or o.obligation_id == ref.obligation_id for o in catalog.obligations)
+
+
+def _fill_check(resource: ResourceCheck, result: FetchResult) -> None:
+    resource.checked = True
+    resource.status_code = result.status_code
+    resource.error = result.error
+    resource.final_url = normalize_url(result.final_url) if result.final_url else None
+    resource.declared_type = result.declared_type
+    resource.sniffed_type = result.sniffed_type
+    resource.bytes = result.bytes if result.status_code is not None else None
+    resource.sha256 = result.sha256
+
+
+def _copy_check(source: ResourceCheck, target: ResourceCheck) -> None:
+    for name in ("checked", "status_code", "error", "final_url", "declared_type",
+                 "sniffed_type", "bytes", "sha256"):
+        setattr(target, name, getattr(source, name))
+
+
+def _id_sort_key(obligation_id: str) -> tuple:
+    try:
+        ref = ObligationRef.parse(obligation_id)
+    except ValueError:
+        return (999, 0, "")
+    return (ref.article, roman_to_int(ref.fraction) if ref.fraction else 0, ref.subformat or "")
+
+
+def _jsonable(value: Any) -> Any:
+    """Robots detail as plain JSON values, whatever the page source returns."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, FetchResult):
+        return _jsonable(_row(value))
+    if callable(getattr(value, "to_dict", None)):
+        return _jsonable(value.to_dict())
+    if is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(asdict(value))
+    return str(value)
