@@ -257,6 +257,7 @@ class _Crawl:
         self.aliases: dict[str, ObligationRef] = {}
         self.virtual_edges: list[tuple[str, str]] = []
         self.robots_unreachable = False
+        self.informed: set[str] = set()  # obligation contexts already showing information
 
     # ---------------------------------------------------------------- main flow
 
@@ -478,6 +479,11 @@ class _Crawl:
             )
             if self._known(url):
                 continue
+            if _tier == 0 and context is not None and self._has_information(context):
+                # Its obligation already shows information: first look at the others.
+                heapq.heappush(self.frontier, (1, depth, _score, _seq, url, parent, context,
+                                               in_section, mapped))
+                continue
             if self.page_fetches >= self.settings.max_pages:
                 self.harvest.truncated = True
                 self.harvest.notes.append(
@@ -507,6 +513,23 @@ class _Crawl:
             return
         for link in analysis.navigation_links:
             self._push_navigation(node, link, child_depth)
+
+    def _has_information(self, context: ObligationRef) -> bool:
+        """True once a fetched page in this obligation's context lists a resource of it or
+        shows a data table (cheap check: pages are few, resources are read lazily)."""
+        if context.fraction is None:
+            return False
+        key = context.obligation_id
+        if key in self.informed:
+            return True
+        for node in self.nodes.values():
+            if node.context is not None and node.context.obligation_id == key and (
+                node.analysis is not None
+                and (node.analysis.has_table or node.analysis.resource_links)
+            ):
+                self.informed.add(key)
+                return True
+        return False
 
     def _push_navigation(self, node: _Node, link: Link, child_depth: int) -> None:
         if origin(link.url) not in self.origins or link.score < 0:
@@ -838,14 +861,27 @@ class _Crawl:
                     total += 1
                 _fill_check(resource, result)
                 checked[resource.url] = resource
-        for hit in self.harvest.hits:  # a file hit's status is its check's
-            check = next((r for r in hit.resources if r.url == hit.url and r.checked), None)
-            if hit.is_resource and check is not None:
-                hit.status_code, hit.error = check.status_code, check.error
+        for hit in self.harvest.hits:
+            if hit.is_resource:
+                self._settle_file_hit(hit)
         if self.harvest.resources_truncated:
             self.harvest.notes.append(
                 f"resource budget reached ({self.settings.max_resources} checks)"
             )
+
+    def _settle_file_hit(self, hit: Hit) -> None:
+        """A hit whose link is a file takes that file's check as its status; when a list
+        links several files at the same depth and the first is broken, a working one
+        stands for the obligation (the broken ones stay in ``resources``)."""
+        check = next((r for r in hit.resources if r.url == hit.url and r.checked), None)
+        if check is None:
+            return
+        if check.error is not None:
+            working = next((r for r in hit.resources if r.depth == hit.depth and r.checked
+                            and r.error is None and r.found_on == hit.found_on), None)
+            if working is not None:
+                hit.url, hit.text, check = working.url, working.text, working
+        hit.status_code, hit.error = check.status_code, check.error
 
     def _fix_fetch_depths(self, depths: dict[str, int]) -> None:
         listing = {r.url: r.depth for hit in self.harvest.hits for r in hit.resources}

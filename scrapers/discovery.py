@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -360,6 +360,32 @@ class _CatalogIndex:
 _INDEX_CACHE: dict[int, tuple[object, _CatalogIndex]] = {}
 
 
+def _fraction_entries(catalog: CatalogLike, obligations: tuple[Obligation, ...]) -> list:
+    """Whole-fraction entries for fractions split into sub-formats, when the catalog knows
+    the fraction's own title (``fraction_title``): a portal that publishes Art. 70-XV as one
+    page titles it "Los programas de subsidios, estímulos y apoyos…", which names neither
+    sub-format. They match as the fraction (``70-XV``), which covers its sub-formats."""
+    title_of = getattr(catalog, "fraction_title", None)
+    if title_of is None:
+        return []
+    entries = []
+    split: dict[tuple[int, str], list[Obligation]] = {}
+    for o in obligations:
+        if o.fraction and o.subformat:
+            split.setdefault((o.article, o.fraction), []).append(o)
+    for (article, fraction), parts in split.items():
+        first = parts[0]
+        try:
+            title = title_of(article, fraction)
+        except (KeyError, ValueError, LookupError):
+            continue
+        if title and title != first.title:
+            keywords = tuple(dict.fromkeys(k for part in parts for k in part.keywords))
+            entries.append(replace(first, obligation_id=f"{article}-{fraction}",
+                                   subformat=None, title=title, keywords=keywords))
+    return entries
+
+
 def _catalog_index(catalog: CatalogLike) -> _CatalogIndex:
     """Per-catalog token statistics, computed once per catalog object."""
     cached = _INDEX_CACHE.get(id(catalog))
@@ -367,7 +393,7 @@ def _catalog_index(catalog: CatalogLike) -> _CatalogIndex:
         return cached[1]
     obligations = tuple(catalog.obligations)
     entries = []
-    for obligation in obligations:
+    for obligation in (*obligations, *_fraction_entries(catalog, obligations)):
         keywords = tuple(frozenset(_tokens(k)) for k in obligation.keywords if _tokens(k))
         tokens = frozenset(_tokens(obligation.title)).union(*keywords)
         phrases = tuple(_padded(k) for k in obligation.keywords if _padded(k).strip())
@@ -402,6 +428,8 @@ class _TitleScore:
     score: float
     keyword_hit: bool
     shared: int
+    specificity: float = 0.0  # share of the entry's own words the text repeats
+    words: frozenset[str] = frozenset()  # the text's words the entry explains
 
 
 def _padded(text: str) -> str:
@@ -432,8 +460,9 @@ def _title_scores(text: str, index: _CatalogIndex) -> list[_TitleScore]:
         if keyword_hit:
             score = max(score, 0.5 + 0.5 * cover)
         if score >= 0.3:
+            specificity = len(shared) / len(entry.tokens) if entry.tokens else 0.0
             scored.append(_TitleScore(entry.obligation, round(score, 4), keyword_hit,
-                                      len(shared)))
+                                      len(shared), specificity, frozenset(shared)))
     scored.sort(key=lambda s: (-s.score, s.obligation.article, s.obligation.obligation_id))
     return scored
 
@@ -492,7 +521,8 @@ def _map_by_title(
     top = candidates[0]
     if top.score < 0.45 or not (top.keyword_hit or top.shared >= 2):
         return None  # one shared word that is not a key phrase ("Contacto") proves nothing
-    tied = [c.obligation for c in candidates if c.score >= top.score - 0.05]
+    close = [c for c in candidates if c.score >= top.score - 0.05]
+    tied = [c.obligation for c in close]
     narrowing = []
     if cited is not None:
         narrowing.append(lambda o: o.article == cited.article)
@@ -506,13 +536,50 @@ def _map_by_title(
         if len({(o.article, o.fraction, o.subformat) for o in tied}) > 1:
             tied = [o for o in tied if keep(o)] or tied
     if len({(o.article, o.fraction) for o in tied}) > 1:
-        return None
+        tied = _closest_fraction(close, tied)
+        if not tied:
+            return None
     winner = tied[0]
-    whole_fraction = len(tied) > 1 or (
-        cited is not None and cited.subformat is None and winner.subformat is not None
+    letters = {o.subformat for o in tied if o.subformat}
+    if len(letters) > 1:
+        # When the text's words do not tell the sub-formats apart, the one whose title it
+        # repeats most closely wins: "Inventario de bienes muebles" is XXXIV-A, not
+        # "Inventario de altas practicadas a bienes muebles" (B). Words for several of
+        # them ("adjudicación directa … licitación") mean the whole fraction.
+        ranked = sorted((c for c in close if c.obligation in tied and c.obligation.subformat),
+                        key=lambda c: -c.specificity)
+        same_words = len({c.words for c in ranked}) == 1
+        if same_words and ranked[0].specificity - ranked[1].specificity >= 0.2:
+            letters = {ranked[0].obligation.subformat}
+    whole = next((c for c in close if c.obligation in tied and not c.obligation.subformat), None)
+    if whole is not None and letters:
+        best_letter = max(c.specificity for c in close
+                          if c.obligation in tied and c.obligation.subformat)
+        if whole.specificity >= best_letter - 0.1:
+            letters = set()  # the text is the fraction's own title (Art. 70-XLII's = XLII-B's)
+    whole_fraction = len(letters) != 1 or (
+        cited is not None and cited.subformat is None
         and cited.fraction == winner.fraction  # the article may be the state law's number
     )
-    return ObligationRef(winner.article, winner.fraction) if whole_fraction else winner.ref
+    if whole_fraction:
+        return ObligationRef(winner.article, winner.fraction)
+    return ObligationRef(winner.article, winner.fraction, letters.pop())
+
+
+def _closest_fraction(close: list[_TitleScore], tied: list[Obligation]) -> list[Obligation]:
+    """Between different fractions scoring alike, the one whose title the text repeats
+    most closely ("Los trámites, requisitos y formatos que ofrecen" is 70-XX, not 70-XXXVIII,
+    which also speaks of trámites and requisitos); nothing when none stands out."""
+    ranked = sorted((c for c in close if c.obligation in tied
+                     and (c.keyword_hit or c.shared >= 3)), key=lambda c: -c.specificity)
+    if not ranked:
+        return []
+    best = ranked[0]
+    fraction = (best.obligation.article, best.obligation.fraction)
+    rivals = [c for c in ranked if (c.obligation.article, c.obligation.fraction) != fraction]
+    if rivals and best.specificity - rivals[0].specificity < 0.2:
+        return []
+    return [o for o in tied if (o.article, o.fraction) == fraction]
 
 
 # --------------------------------------------------------------------------- links
@@ -886,21 +953,18 @@ def _tables(soup: BeautifulSoup, base: str) -> _TableInfo:
 
 
 def _is_data_table(body_rows: list[Tag], enumerated: int, base: str) -> bool:
-    """An inline publication (a directory, a list of contracts) rather than a layout or a
-    table of links to files: several rows and columns, few links, not a fractions index."""
+    """An inline publication (a directory, a list of contracts) rather than a layout, an
+    index or a listing of files (an Apache "Index of"): several rows and columns, links in
+    fewer than half of the rows, not a fractions index."""
     if len(body_rows) < 2 or enumerated * 2 >= len(body_rows):
         return False
-    cells = [cell for row in body_rows for cell in _cells(row)]
     if max(len(_cells(row)) for row in body_rows) < 3:
         return False
-    linked = sum(1 for cell in cells if cell.find("a", href=True))
-    if linked * 3 > len(cells):
-        return False
-    rows_with_files = sum(
+    linked = sum(
         1 for row in body_rows
-        if any(is_resource_url(urljoin(base, a["href"])) for a in row.find_all("a", href=True))
+        if any(_clean_href(a["href"], base) for a in row.find_all("a", href=True))
     )
-    return rows_with_files * 2 < len(body_rows)
+    return linked * 2 < len(body_rows)
 
 
 def _lists_fractions(soup: BeautifulSoup) -> bool:

@@ -1,0 +1,208 @@
+"""The presence rules, one table row per situation the crawler can report."""
+
+import pytest
+
+from audit.catalog import load_catalog
+from audit.findings import Code
+from audit.presence import audit_presence, format_and_stars
+from audit.subjects import Subject
+from scrapers.crawl import HomeFetch, Hit, PortalHarvest, ResourceCheck
+
+HOME = "http://portal.example/"
+SUBJECT = Subject("1", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
+STATE_EXECUTIVE = Subject("2", "Secretaría de Prueba", "", "estatal", "Jalisco", "ejecutivo",
+                          HOME)
+
+
+def catalog():
+    return load_catalog("LGTAIP-2015")
+
+
+def resource(url="http://portal.example/f.xlsx", status=200, error=None):
+    return ResourceCheck(url=url, text="xlsx", depth=2, found_on=HOME + "t", checked=True,
+                         status_code=status, error=error,
+                         sniffed_type="application/vnd.openxmlformats-officedocument."
+                                      "spreadsheetml.sheet", bytes=100, sha256="ab")
+
+
+def hit(oid, url=HOME + "t/viii", status=200, error=None, resources=(), depth=2,
+        info_depth=2, justification=None, has_table=False, is_resource=False):
+    return Hit(obligation_id=oid, cited_id=oid, url=url, depth=depth, info_depth=info_depth,
+               via="link_text", text="Fracción", found_on=HOME + "t", is_resource=is_resource,
+               status_code=status, error=error, resources=list(resources),
+               justification=justification, has_table=has_table)
+
+
+def harvest(hits=(), **kw):
+    values = dict(subject_id="1", home_url=HOME, home=HomeFetch(status_code=200),
+                  transparency_url=HOME + "t", transparency_depth=1, hits=list(hits))
+    values.update(kw)
+    return PortalHarvest(**values)
+
+
+def run(h, subject=SUBJECT, only=None):
+    applicability = catalog().applicability(subject)
+    if only:
+        applicability = [(o, a) for o, a in applicability if o.obligation_id in only]
+    result = audit_presence(subject, h, applicability, "run-1")
+    statuses = {c["obligation_id"]: c["status"] for c in result.checks}
+    codes = sorted((f.code.value, f.obligation_id) for f in result.findings)
+    return statuses, codes, result
+
+
+def test_present_with_working_file():
+    statuses, codes, result = run(harvest([hit("70-VIII", resources=[resource()])]),
+                                  only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == []
+    assert result.resources[0]["detected_format"] == "xlsx"
+    assert result.resources[0]["stars"] == 2
+
+
+def test_fraction_page_covers_its_subformats():
+    statuses, codes, _ = run(harvest([hit("70-II", resources=[resource()])]),
+                             only={"70-II-A", "70-II-B"})
+    assert statuses == {"70-II-A": "present", "70-II-B": "present"}
+
+
+def test_subformat_page_does_not_cover_its_sibling():
+    statuses, codes, _ = run(harvest([hit("70-II-A", resources=[resource()])]),
+                             only={"70-II-A", "70-II-B"})
+    assert statuses == {"70-II-A": "present", "70-II-B": "missing"}
+    assert codes == [("OBLIGATION_MISSING", "70-II-B")]
+
+
+def test_not_found_is_missing():
+    statuses, codes, _ = run(harvest([]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"}
+    assert codes == [("OBLIGATION_MISSING", "70-VIII")]
+
+
+def test_deep_information_is_hard_to_find():
+    h = harvest([hit("70-VIII", resources=[resource()], depth=3, info_depth=5)])
+    statuses, codes, result = run(h, only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == [("HARD_TO_FIND", "70-VIII")]
+    assert "5 clics" in result.findings[0].message
+
+
+def test_three_clicks_is_fine():
+    _, codes, _ = run(harvest([hit("70-VIII", resources=[resource()], info_depth=3)]),
+                      only={"70-VIII"})
+    assert codes == []
+
+
+def test_broken_obligation_link():
+    statuses, codes, _ = run(harvest([hit("70-VIII", status=404, error="http_error")]),
+                             only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"}
+    assert codes == [("LINK_BROKEN", "70-VIII")]
+
+
+def test_some_files_broken_still_present():
+    files = [resource(), resource(HOME + "old.xlsx", status=404, error="http_error")]
+    statuses, codes, _ = run(harvest([hit("70-VIII", resources=files)]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == [("LINK_BROKEN", "70-VIII")]
+
+
+def test_all_files_broken_is_missing_with_one_finding_per_file():
+    files = [resource(HOME + f"{i}.xlsx", status=404, error="http_error") for i in range(2)]
+    statuses, codes, _ = run(harvest([hit("70-VIII", resources=files)]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"}
+    assert codes == [("LINK_BROKEN", "70-VIII")] * 2
+
+
+def test_justified_absence():
+    h = harvest([hit("70-XXII", justification="No se generó información en el periodo.")])
+    statuses, codes, result = run(h, only={"70-XXII"})
+    assert statuses == {"70-XXII": "justified"}
+    assert codes == [("JUSTIFIED_ABSENCE", "70-XXII")]
+    assert "No se generó" in result.checks[0]["note"]
+
+
+def test_empty_page_without_justification_is_missing():
+    statuses, codes, _ = run(harvest([hit("70-VIII")]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"}
+    assert codes == [("OBLIGATION_MISSING", "70-VIII")]
+
+
+def test_inline_table_counts_as_published():
+    statuses, _, _ = run(harvest([hit("70-VIII", has_table=True)]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+
+
+def test_direct_file_link_is_published():
+    h = harvest([hit("70-VIII", url=HOME + "f.csv", is_resource=True, resources=[])])
+    statuses, _, _ = run(h, only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+
+
+@pytest.mark.parametrize(("error", "status_code", "expected"), [
+    ("timeout", None, "unreachable"), ("connect", None, "unreachable"),
+    ("http_error", 503, "unreachable"), ("robots", None, "blocked"),
+])
+def test_obligation_page_failures(error, status_code, expected):
+    statuses, codes, _ = run(harvest([hit("70-VIII", status=status_code, error=error)]),
+                             only={"70-VIII"})
+    assert statuses == {"70-VIII": expected}
+    assert codes == []
+
+
+def test_unreachable_portal_one_finding_all_unreachable():
+    h = harvest(unreachable=True, home=HomeFetch(error="connect", error_detail="refused"),
+                transparency_url=None)
+    statuses, codes, _ = run(h)
+    applicable = {s for s in statuses.values() if s != "not_applicable"}
+    assert applicable == {"unreachable"}
+    assert codes == [("PORTAL_UNREACHABLE", None)]
+
+
+def test_robots_disallowed_portal():
+    statuses, codes, result = run(harvest(robots_home_allowed=False, transparency_url=None))
+    assert {s for s in statuses.values() if s != "not_applicable"} == {"blocked"}
+    assert codes == [("ROBOTS_DISALLOWED", None)]
+    assert result.findings[0].evidence_url == "http://portal.example/robots.txt"
+
+
+def test_no_transparency_section_is_one_portal_finding():
+    statuses, codes, _ = run(harvest(transparency_url=None))
+    assert {s for s in statuses.values() if s != "not_applicable"} == {"missing"}
+    assert codes == [("NO_TRANSPARENCY_SECTION", None)]
+
+
+def test_applicability_by_level():
+    municipal, _, _ = run(harvest([]), subject=SUBJECT, only={"71-II-A"})
+    state, codes, _ = run(harvest([]), subject=STATE_EXECUTIVE, only={"71-II-A"})
+    assert municipal == {"71-II-A": "missing"}
+    assert state == {"71-II-A": "not_applicable"}
+    assert codes == []
+
+
+def test_every_applicable_obligation_gets_exactly_one_check():
+    _, _, result = run(harvest([hit("70-VIII", resources=[resource()])]))
+    ids = [c["obligation_id"] for c in result.checks]
+    assert len(ids) == len(set(ids)) == len(catalog().applicability(SUBJECT))
+
+
+def test_findings_are_deterministic_and_deduplicated():
+    files = [resource(HOME + "x.xlsx", status=404, error="http_error")]
+    h = harvest([hit("70-II", resources=files)])
+    _, _, first = run(h, only={"70-II-A", "70-II-B"})
+    _, _, second = run(h, only={"70-II-A", "70-II-B"})
+    assert [f.finding_id for f in first.findings] == [f.finding_id for f in second.findings]
+    # one broken file shared by two sub-formats is one finding per sub-format
+    assert len({f.finding_id for f in first.findings}) == len(first.findings) == 2
+
+
+def test_messages_are_spanish():
+    _, _, result = run(harvest([]), only={"70-VIII"})
+    assert result.findings[0].code is Code.OBLIGATION_MISSING
+    assert "No se encontró" in result.findings[0].message
+
+
+def test_format_and_stars():
+    assert format_and_stars("text/csv") == ("csv", 3)
+    assert format_and_stars("application/pdf") == ("pdf", 1)
+    assert format_and_stars("text/html") == ("html", 0)
+    assert format_and_stars(None) == (None, None)

@@ -1,0 +1,120 @@
+"""The whole pipeline through real Airflow on a small testbed, against its ground truth."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lupa.config import Settings
+from lupa.demo import free_port
+
+pytestmark = pytest.mark.e2e
+
+SEED, SIZE = 11, 16
+ACCURACY_FLOOR = 0.95
+BAD_ROWS = (
+    "900001,Sujeto con tipo desconocido,,estatal,Jalisco,ayuntamiento,http://127.0.0.9/,\n"
+    "900002,Sujeto con URL inválida,,federal,,ejecutivo,ftp://example.org/,\n"
+)
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    from lupa.airflow_runner import run_dag
+    from testbed.server import start_subprocess
+
+    settings = Settings.from_env()  # LUPA_HOME and AIRFLOW_HOME come from tests/conftest.py
+    settings = replace(settings, warehouse=tmp_path_factory.mktemp("wh") / "lupa.duckdb")
+    out = tmp_path_factory.mktemp("testbed")
+    with start_subprocess(seed=SEED, size=SIZE, out_dir=out, port=free_port(),
+                          base="127.21.0.1") as testbed:
+        registry = Path(testbed.out_dir) / "registry.csv"
+        good_rows = registry.read_text(encoding="utf-8").count("\n") - 1
+        with registry.open("a", encoding="utf-8") as handle:
+            handle.write(BAD_ROWS)
+        result = run_dag(settings, "lupa_audit", {
+            "registry": str(registry), "allow_private_networks": True,
+            "delay_seconds": 0.01, "shard_size": 6, "as_of": "2026-11-24",
+            "warehouse": str(settings.warehouse),
+        })
+    return settings, result, Path(testbed.out_dir), good_rows
+
+
+def test_run_succeeds(audited):
+    _, result, _, _ = audited
+    assert result.state == "success", result.failed_tasks
+
+
+def test_presence_accuracy_against_ground_truth(audited):
+    from lupa.evaluation import evaluate, format_evaluation
+
+    settings, result, out, _ = audited
+    evaluation = evaluate(settings.warehouse, result.run_id, out / "ground_truth")
+    print(format_evaluation(evaluation))
+    assert evaluation.pairs > 500
+    assert evaluation.accuracy >= ACCURACY_FLOOR, evaluation.mismatches[:20]
+    for code in ("OBLIGATION_MISSING", "LINK_BROKEN", "HARD_TO_FIND"):
+        score = evaluation.codes[code]
+        assert score.recall is not None and score.recall >= 0.8, (code, score)
+        assert score.precision is not None and score.precision >= 0.8, (code, score)
+
+
+def test_every_table_of_this_stage_has_rows(audited):
+    settings, result, _, good_rows = audited
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        def count(sql):
+            return con.execute(sql, [result.run_id]).fetchone()[0]
+
+        for table in ("fetches", "obligation_checks", "resources", "findings"):
+            assert count(f"SELECT count(*) FROM {table} WHERE run_id = ?") > 0, table
+        assert con.execute("SELECT count(*) FROM obligations").fetchone()[0] == 175
+        run = con.execute("SELECT status, subjects_audited, registry_errors, as_of FROM runs "
+                          "WHERE run_id = ?", [result.run_id]).fetchone()
+        assert run[0] == "success"
+        assert run[1] == good_rows
+        assert run[2] == 2
+        assert str(run[3]) == "2026-11-24"
+        assert count("SELECT count(DISTINCT subject_id) FROM obligation_checks "
+                     "WHERE run_id = ?") == good_rows
+        errors = con.execute("SELECT line, column_name FROM registry_errors WHERE run_id = ? "
+                             "ORDER BY line", [result.run_id]).fetchall()
+        assert errors == [(good_rows + 2, "subject_type"), (good_rows + 3, "portal_url")]
+        # every finding is traceable to a URL
+        assert count("SELECT count(*) FROM findings WHERE run_id = ? AND evidence_url IS NULL "
+                     "AND code <> 'OBLIGATION_MISSING'") == 0
+
+
+def test_reloading_the_run_leaves_the_same_rows(audited):
+    from lupa.tasks import load_run
+
+    settings, result, _, _ = audited
+
+    def snapshot():
+        with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+            return {t: con.execute(f"SELECT * FROM {t} WHERE run_id = ? ORDER BY ALL",
+                                   [result.run_id]).fetchall()
+                    for t in ("obligation_checks", "findings", "resources", "fetches")}
+
+    before = snapshot()
+    run_dir = Path(settings.home) / "runs"
+    (directory,) = [d for d in run_dir.iterdir() if d.name.startswith("manual")
+                    and (d / "manifest.json").read_text().find(result.run_id) >= 0]
+    shards = sorted(str(p) for p in (directory / "shards").iterdir())
+    load_run(str(directory), shards)
+    assert snapshot() == before
+
+
+def test_duckdb_cli_opens_the_warehouse(audited):
+    settings, result, _, _ = audited
+    cli = shutil.which("duckdb") or str(Path(__file__).resolve().parents[1] / ".venv/bin/duckdb")
+    if not Path(cli).exists():
+        pytest.skip("duckdb CLI not installed")
+    out = subprocess.run([cli, "-readonly", "-csv", "-noheader", str(settings.warehouse),
+                          f"SELECT count(*) > 0 FROM findings WHERE run_id = '{result.run_id}'"],
+                         capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "true"
