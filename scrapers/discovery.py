@@ -555,7 +555,7 @@ def _map_by_title(
     if whole is not None and letters:
         best_letter = max(c.specificity for c in close
                           if c.obligation in tied and c.obligation.subformat)
-        if whole.specificity >= best_letter - 0.1:
+        if whole.specificity >= 0.9 * best_letter:
             letters = set()  # the text is the fraction's own title (Art. 70-XLII's = XLII-B's)
     whole_fraction = len(letters) != 1 or (
         cited is not None and cited.subformat is None
@@ -1320,14 +1320,29 @@ def _find_ref(
         # On an obligation's page, a heading or URL citing a state-law number nothing
         # explains is about that page's obligation; a link's own text is not.
         return unmapped if unmapped[1] == "link_text" or ctx.known_ref is None else None
-    if not ctx.in_section or ctx.known_ref is not None:
-        return None  # inside an obligation's page, title words describe that obligation
+    if ctx.known_ref is not None:
+        return _sibling_subformat(text, ctx)  # else the page's obligation (inherited)
+    if not ctx.in_section:
+        return None
     row_label = ctx.tables.row_label.get(id(cell)) if cell is not None else None
     for candidate in (text, row_label, labels[0] if labels else None):
         found = _title_only(candidate, ctx) if candidate and 3 <= len(candidate) <= 300 else None
         if found:
             return found
     return None
+
+
+def _sibling_subformat(text: str, ctx: _PageContext) -> tuple[ObligationRef, str, str, bool] | None:
+    """On a page reached for one sub-format or fraction, a file titled like another
+    sub-format of the same fraction belongs to that one: the portal published the whole
+    fraction on one page ("Resultado de los mecanismos de participación" is XXXVII-B)."""
+    page = ctx.known_ref
+    if page is None or page.fraction is None or not 3 <= len(text) <= 300:
+        return None
+    ref = _subformat_by_title(ObligationRef(page.article, page.fraction), text, ctx.catalog)
+    if ref is None or ref == page:
+        return None
+    return ref, "title_keywords", ref.obligation_id, True
 
 
 def _label_article(labels: Iterable[str]) -> int | None:

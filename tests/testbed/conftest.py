@@ -6,11 +6,10 @@ that parallel test runs (and other workers' testbeds) never collide.
 
 from __future__ import annotations
 
-import os
-import socket
 from pathlib import Path
 
 import pytest
+from testbed_helpers import free_base_and_port
 
 from audit.catalog import load_catalog
 from testbed import generate_network, serve_in_thread
@@ -18,15 +17,6 @@ from testbed.network import Network
 
 SEED = 7
 SIZE = 50
-
-
-def free_base_and_port() -> tuple[str, int]:
-    """A 127.x.y.1 block private to this process, and a port free on its first address."""
-    pid = os.getpid()
-    base = f"127.{100 + pid % 100}.{pid // 100 % 200 + 1}.1"
-    with socket.socket() as probe:
-        probe.bind((base, 0))
-        return base, probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -224,7 +224,7 @@ def test_cli_generate(tmp_path, capsys):
 
 
 def test_start_subprocess_serves_until_stopped(tmp_path, catalog):
-    from conftest import free_base_and_port
+    from testbed_helpers import free_base_and_port
 
     base, port = free_base_and_port()
     parts = base.split(".")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections import deque
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -63,3 +65,12 @@ def shows_title(texts: list[str], title: str) -> bool:
 
     wanted = " ".join(fold(title).split())
     return any(t == wanted or t.endswith(" " + wanted) for t in texts)
+
+
+def free_base_and_port() -> tuple[str, int]:
+    """A 127.x.y.1 block private to this process, and a port free on its first address."""
+    pid = os.getpid()
+    base = f"127.{100 + pid % 100}.{pid // 100 % 200 + 1}.1"
+    with socket.socket() as probe:
+        probe.bind((base, 0))
+        return base, probe.getsockname()[1]
