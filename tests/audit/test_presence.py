@@ -6,7 +6,7 @@ from audit.catalog import load_catalog
 from audit.findings import Code
 from audit.presence import audit_presence, format_and_stars
 from audit.subjects import Subject
-from scrapers.crawl import HomeFetch, Hit, PortalHarvest, ResourceCheck
+from scrapers.crawl import Hit, HomeFetch, PortalHarvest, ResourceCheck
 
 HOME = "http://portal.example/"
 SUBJECT = Subject("1", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
