@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: setup demo test lint fmt clean
+.PHONY: setup demo test lint fmt bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -22,6 +22,9 @@ demo: setup
 
 test: setup
 	$(UV) run --frozen pytest
+
+bench: setup
+	$(UV) run --frozen python bench/demo_cycle.py
 
 lint: setup
 	$(UV) run --frozen ruff check .

@@ -104,8 +104,9 @@ class _Auditor:
     def portal_verdict(self) -> str | None:
         harvest, home = self.harvest, self.harvest.home
         if harvest.unreachable:
-            detail = home.get("error_detail") or home.get("error") or (
-                f"HTTP {home.get('status_code')}")
+            detail = "sin respuesta"
+            if home is not None:
+                detail = home.error_detail or home.error or f"HTTP {home.status_code}"
             self.finding(Code.PORTAL_UNREACHABLE,
                          f"El portal {harvest.home_url} no respondió ({detail}).",
                          evidence_url=harvest.home_url)
@@ -164,7 +165,7 @@ class _Auditor:
 
     def failure_status(self, oid: str, label: str, hits: list) -> str:
         outcomes = [(h.status_code, h.error) for h in hits]
-        outcomes += [(r.get("status_code"), r.get("error")) for h in hits for r in h.resources]
+        outcomes += [(r.status_code, r.error) for h in hits for r in h.resources]
         if outcomes and all(error == "robots" for _, error in outcomes):
             return "blocked"
         if outcomes and all(_is_unreachable(*o) for o in outcomes):
@@ -181,8 +182,7 @@ class _Auditor:
             return False
         if hit.is_resource:
             return True
-        return hit.has_table or any(_ok(r.get("status_code"), r.get("error"))
-                                    for r in hit.resources)
+        return hit.has_table or any(_ok(r.status_code, r.error) for r in hit.resources)
 
     @staticmethod
     def evidence_of(hit) -> str:
@@ -195,26 +195,25 @@ class _Auditor:
                              f"El enlace a {oid} responde HTTP {hit.status_code}: {hit.url}",
                              oid, hit.url)
             for res in hit.resources:
-                if _is_broken(res.get("status_code"), res.get("error")):
+                if _is_broken(res.status_code, res.error):
                     self.finding(Code.LINK_BROKEN,
-                                 f"El archivo de {oid} responde HTTP {res.get('status_code')}: "
-                                 f"{res['url']}", oid, res["url"])
+                                 f"El archivo de {oid} responde HTTP {res.status_code}: "
+                                 f"{res.url}", oid, res.url)
 
     def add_resources(self, obligation: Obligation, hits: Iterable) -> None:
         seen = set()
         for hit in hits:
             for res in hit.resources:
-                if res["url"] in seen or not _ok(res.get("status_code"), res.get("error")):
+                if res.url in seen or not _ok(res.status_code, res.error):
                     continue
-                seen.add(res["url"])
-                fmt, stars = format_and_stars(res.get("sniffed_type"))
+                seen.add(res.url)
+                fmt, stars = format_and_stars(res.sniffed_type)
                 self.result.resources.append({
                     "run_id": self.run_id, "subject_id": self.subject.subject_id,
-                    "obligation_id": obligation.obligation_id, "url": res["url"],
+                    "obligation_id": obligation.obligation_id, "url": res.url,
                     "detected_format": fmt, "stars": stars, "period_end": None,
-                    "updated_at": None, "rows": None, "bytes": res.get("bytes"),
-                    "sha256": res.get("sha256"), "status_code": res.get("status_code"),
-                    "depth": res.get("depth"),
+                    "updated_at": None, "rows": None, "bytes": res.bytes,
+                    "sha256": res.sha256, "status_code": res.status_code, "depth": res.depth,
                 })
 
 

@@ -57,9 +57,14 @@ default_args = {
 def lupa_audit():
     @task
     def prepare(**context) -> list[str]:
-        from lupa.tasks import prepare_run
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return prepare_run(dict(context["params"]), context["run_id"])
+        from lupa.tasks import RunConfigurationError, prepare_run
+
+        try:
+            return prepare_run(dict(context["params"]), context["run_id"])
+        except RunConfigurationError as exc:  # retrying cannot fix a missing registry
+            raise AirflowFailException(str(exc)) from exc
 
     @task(max_active_tis_per_dagrun=4)
     def harvest(shard_dir: str) -> str:

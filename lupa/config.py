@@ -43,7 +43,7 @@ class Settings:
     read_timeout: float = 20.0
     max_bytes: int = 25 * 1024 * 1024
     max_clicks: int = 6
-    max_pages: int = 250
+    max_pages: int = 500
     contact_url: str = DEFAULT_CONTACT_URL
 
     @classmethod

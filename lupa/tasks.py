@@ -23,9 +23,9 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from audit.catalog import load_catalog
+from audit.catalog import CatalogError, load_catalog
 from audit.presence import audit_presence
-from audit.registry import load_registry
+from audit.registry import RegistryError, load_registry
 from audit.subjects import Subject
 from lupa.config import Settings
 
@@ -35,6 +35,10 @@ MANIFEST = "manifest.json"
 SUBJECTS_FILE = "subjects.json"
 HARVEST_FILE = "harvest.jsonl"
 ERRORS_FILE = "errors.json"
+
+
+class RunConfigurationError(ValueError):
+    """The run cannot start as configured (no registry, bad params): retrying won't help."""
 
 
 def safe_name(run_id: str) -> str:
@@ -60,7 +64,10 @@ def resolve_params(params: dict, settings: Settings | None = None) -> dict:
     registry = params.get("registry") or os.environ.get("LUPA_REGISTRY") or str(
         settings.home / "registry.csv")
     as_of = params.get("as_of") or date.today().isoformat()
-    date.fromisoformat(as_of)  # fail early on a malformed date
+    try:
+        date.fromisoformat(as_of)
+    except ValueError as exc:
+        raise RunConfigurationError(f"as_of must be YYYY-MM-DD, got {as_of!r}") from exc
     delay = params.get("delay_seconds")
     return {
         "registry": str(Path(registry).expanduser().resolve()),
@@ -80,7 +87,13 @@ def resolve_params(params: dict, settings: Settings | None = None) -> dict:
 def prepare_run(params: dict, run_id: str, settings: Settings | None = None) -> list[str]:
     """Read the registry and split the subjects into shard directories."""
     conf = resolve_params(params, settings)
-    registry = load_registry(conf["registry"])
+    try:
+        registry = load_registry(conf["registry"])
+        load_catalog(conf["law"])
+    except (RegistryError, CatalogError) as exc:
+        hint = "" if params.get("registry") else (
+            " (no registry param given: set LUPA_REGISTRY or pass params.registry)")
+        raise RunConfigurationError(f"{exc}{hint}") from exc
     subjects = registry.subjects
     if conf["subjects"]:
         wanted = set(conf["subjects"])
