@@ -21,6 +21,7 @@ demo: setup
 	$(UV) run --frozen lupa demo
 
 test: setup
+	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest
 
 bench: setup

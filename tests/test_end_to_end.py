@@ -114,7 +114,11 @@ def test_duckdb_cli_opens_the_warehouse(audited):
     cli = shutil.which("duckdb") or str(Path(__file__).resolve().parents[1] / ".venv/bin/duckdb")
     if not Path(cli).exists():
         pytest.skip("duckdb CLI not installed")
-    out = subprocess.run([cli, "-readonly", "-csv", "-noheader", str(settings.warehouse),
-                          f"SELECT count(*) > 0 FROM findings WHERE run_id = '{result.run_id}'"],
+    import duckdb_extension_json
+
+    extension = next(Path(duckdb_extension_json.__file__).parent.rglob("json.duckdb_extension"))
+    sql = (f"LOAD '{extension}'; SELECT to_json({{'n': count(*) > 0}}) FROM findings "
+           f"WHERE run_id = '{result.run_id}'")
+    out = subprocess.run([cli, "-readonly", "-csv", "-noheader", str(settings.warehouse), sql],
                          capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == "true"
+    assert out.stdout.strip() == '"{""n"":true}"'  # CSV-quoted JSON
