@@ -12,17 +12,20 @@ articles that apply to the subject:
 6. a page or file with its information answers             -> ``present``
    (HARD_TO_FIND when the information is more than three clicks from the home page)
 7. the portal publishes a justification instead            -> ``justified`` (JUSTIFIED_ABSENCE)
-8. every link to it is refused by robots.txt               -> ``blocked``
-9. every link to it times out or answers 5xx               -> ``unreachable``
-10. otherwise (links broken, or pages without content)     -> ``missing``
+8. otherwise the links decide, judging the obligation's files where its page loaded and the
+   page itself where it did not: any broken link or a page without content -> ``missing``;
+   else every link refused by robots.txt or by a login wall -> ``blocked``; else (time-outs,
+   5xx) -> ``unreachable``.
 
-Every broken link met on the way is a LINK_BROKEN finding, whatever the status.
+Every broken link met on the way is a LINK_BROKEN finding, whatever the status. A file
+larger than the size cap counts as published (it answered; only its content is unread).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from urllib.parse import urlsplit
 
 from audit.findings import Code, Finding
@@ -30,7 +33,6 @@ from audit.obligations import Obligation, ObligationRef
 from audit.subjects import Subject
 
 HARD_TO_FIND_CLICKS = 3
-UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls"})
 
 # Five-star openness by real format (as CKAN's QA scores it; reference/scoring_anchors.md).
 FORMATS = {
@@ -57,23 +59,56 @@ def format_and_stars(media_type: str | None) -> tuple[str | None, int | None]:
     return FORMATS.get(media_type, (media_type.split("/")[-1][:20], 0))
 
 
+class Outcome(Enum):
+    """What one fetch says about the link behind it."""
+
+    OK = "ok"
+    BROKEN = "broken"            # 4xx, redirect loops, invalid or internal-address targets
+    ROBOTS = "robots"            # robots.txt forbids Lupa to read it
+    DENIED = "denied"            # 401/403: login wall or firewall
+    UNREACHABLE = "unreachable"  # time-outs, refused connections, DNS, TLS, 5xx, 429
+
+
+_BROKEN_ERRORS = frozenset({"redirect_loop", "too_many_redirects", "invalid_url",
+                            "private_address"})
+_UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls"})
+
+
+def classify(status_code: int | None, error: str | None) -> Outcome:
+    if error == "robots":
+        return Outcome.ROBOTS
+    if error in _BROKEN_ERRORS:
+        return Outcome.BROKEN
+    if error in _UNREACHABLE_ERRORS or status_code is None:
+        return Outcome.UNREACHABLE
+    if 200 <= status_code < 300:  # error is None or "too_large": it answered
+        return Outcome.OK
+    if status_code in (401, 403):
+        return Outcome.DENIED
+    if status_code == 429 or status_code >= 500:
+        return Outcome.UNREACHABLE
+    if 300 <= status_code < 400:  # a redirect the fetcher could not follow
+        return Outcome.BROKEN
+    return Outcome.BROKEN
+
+
+_BROKEN_REASON = {
+    "redirect_loop": "entra en un ciclo de redirecciones",
+    "too_many_redirects": "redirige demasiadas veces",
+    "invalid_url": "no es una dirección web válida",
+    "private_address": "apunta a una dirección de red interna",
+}
+
+
+def _broken_reason(status_code: int | None, error: str | None) -> str:
+    return _BROKEN_REASON.get(error or "", f"responde HTTP {status_code}")
+
+
 @dataclass
 class PresenceResult:
     checks: list[dict] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     resources: list[dict] = field(default_factory=list)
-
-
-def _is_broken(status_code: int | None, error: str | None) -> bool:
-    return status_code is not None and 400 <= status_code < 500 and error != "robots"
-
-
-def _is_unreachable(status_code: int | None, error: str | None) -> bool:
-    return error in UNREACHABLE_ERRORS or (status_code is not None and status_code >= 500)
-
-
-def _ok(status_code: int | None, error: str | None) -> bool:
-    return error is None and status_code is not None and 200 <= status_code < 300
 
 
 class _Auditor:
@@ -112,11 +147,11 @@ class _Auditor:
                          evidence_url=harvest.home_url)
             return "unreachable"
         if not harvest.robots_home_allowed:
-            host = urlsplit(harvest.home_url).netloc
+            parts = urlsplit(harvest.home_url)
             self.finding(Code.ROBOTS_DISALLOWED,
-                         f"El archivo robots.txt de {host} prohíbe a Lupa consultar el portal; "
-                         "no se pudo verificar ninguna obligación.",
-                         evidence_url=f"{urlsplit(harvest.home_url).scheme}://{host}/robots.txt")
+                         f"El archivo robots.txt de {parts.netloc} prohíbe a Lupa consultar el "
+                         "portal; no se pudo verificar ninguna obligación.",
+                         evidence_url=f"{parts.scheme}://{parts.netloc}/robots.txt")
             return "blocked"
         if not harvest.transparency_url and not harvest.hits:
             self.finding(Code.NO_TRANSPARENCY_SECTION,
@@ -127,31 +162,32 @@ class _Auditor:
 
     # -- obligation level ---------------------------------------------------------------
     def audit_obligation(self, obligation: Obligation) -> None:
-        hits = [h for h in self.harvest.hits if ObligationRef.parse(h.obligation_id).covers(
-            obligation)]
+        hits = [h for h in self.harvest.hits
+                if ObligationRef.parse(h.obligation_id).covers(obligation)]
         oid = obligation.obligation_id
         label = f"{oid} ({obligation.title[:90]})"
         if not hits:
+            # The section searched is the evidence of absence.
+            where = self.harvest.transparency_url or self.harvest.home_url
             self.finding(Code.OBLIGATION_MISSING,
-                         f"No se encontró en el portal la obligación {label}.", oid)
-            self.check(obligation, "missing")
+                         f"No se encontró en el portal la obligación {label}.", oid, where)
+            self.check(obligation, "missing", where)
             return
         self.report_broken_links(oid, hits)
         informative = [h for h in hits if self.has_information(h)]
         if informative:
-            best = min(informative, key=lambda h: (h.info_depth if h.info_depth is not None
-                                                   else h.depth))
-            depth = best.info_depth if best.info_depth is not None else best.depth
-            evidence = self.evidence_of(best)
+            best = min(informative, key=self.info_depth)
+            depth = self.info_depth(best)
             if depth > HARD_TO_FIND_CLICKS:
                 self.finding(Code.HARD_TO_FIND,
                              f"La información de {label} está a {depth} clics de la página de "
                              f"inicio (el máximo razonable es {HARD_TO_FIND_CLICKS}).",
-                             oid, evidence)
-            self.check(obligation, "present", evidence, depth, best.via)
+                             oid, best.url)
+            self.check(obligation, "present", best.url, depth, best.via)
             self.add_resources(obligation, informative)
             return
-        justified = [h for h in hits if h.justification and _ok(h.status_code, h.error)]
+        justified = [h for h in hits if h.justification
+                     and classify(h.status_code, h.error) is Outcome.OK]
         if justified:
             text = justified[0].justification.strip()
             self.finding(Code.JUSTIFIED_ABSENCE,
@@ -163,48 +199,72 @@ class _Auditor:
         self.check(obligation, self.failure_status(oid, label, hits), hits[0].url,
                    hits[0].depth, hits[0].via)
 
+    @staticmethod
+    def info_depth(hit) -> int:
+        return hit.info_depth if hit.info_depth is not None else hit.depth
+
+    @staticmethod
+    def link_outcomes(hits: list) -> list[Outcome | None]:
+        """One outcome per link that decides: a loaded page's files (None for a loaded page
+        with no files, i.e. a page without content), or the page itself if it failed."""
+        outcomes: list[Outcome | None] = []
+        for hit in hits:
+            page = classify(hit.status_code, hit.error)
+            if page is not Outcome.OK:
+                outcomes.append(page)
+            elif hit.resources:
+                outcomes.extend(classify(r.status_code, r.error) for r in hit.resources)
+            else:
+                outcomes.append(None)
+        return outcomes
+
     def failure_status(self, oid: str, label: str, hits: list) -> str:
-        outcomes = [(h.status_code, h.error) for h in hits]
-        outcomes += [(r.status_code, r.error) for h in hits for r in h.resources]
-        if outcomes and all(error == "robots" for _, error in outcomes):
-            return "blocked"
-        if outcomes and all(_is_unreachable(*o) for o in outcomes):
-            return "unreachable"
-        if not any(_is_broken(*o) for o in outcomes):
+        outcomes = self.link_outcomes(hits)
+        if Outcome.BROKEN in outcomes:
+            return "missing"  # LINK_BROKEN findings already say why
+        if None in outcomes:
             self.finding(Code.OBLIGATION_MISSING,
                          f"La página de {label} existe pero no contiene información publicada.",
                          oid, hits[0].url)
-        return "missing"
+            return "missing"
+        if Outcome.UNREACHABLE in outcomes:
+            return "unreachable"
+        if Outcome.DENIED in outcomes:
+            denied = next(h for h in hits if classify(h.status_code, h.error) is Outcome.DENIED
+                          or any(classify(r.status_code, r.error) is Outcome.DENIED
+                                 for r in h.resources))
+            self.finding(Code.ACCESS_BLOCKED,
+                         f"El acceso a {label} exige iniciar sesión o está bloqueado "
+                         "(HTTP 401/403).", oid, denied.url)
+        return "blocked"
 
     @staticmethod
     def has_information(hit) -> bool:
-        if not _ok(hit.status_code, hit.error):
+        if classify(hit.status_code, hit.error) is not Outcome.OK:
             return False
         if hit.is_resource:
             return True
-        return hit.has_table or any(_ok(r.status_code, r.error) for r in hit.resources)
-
-    @staticmethod
-    def evidence_of(hit) -> str:
-        return hit.url
+        return hit.has_table or any(classify(r.status_code, r.error) is Outcome.OK
+                                    for r in hit.resources)
 
     def report_broken_links(self, oid: str, hits: Iterable) -> None:
         for hit in hits:
-            if _is_broken(hit.status_code, hit.error):
+            if classify(hit.status_code, hit.error) is Outcome.BROKEN:
                 self.finding(Code.LINK_BROKEN,
-                             f"El enlace a {oid} responde HTTP {hit.status_code}: {hit.url}",
-                             oid, hit.url)
+                             f"El enlace a {oid} {_broken_reason(hit.status_code, hit.error)}: "
+                             f"{hit.url}", oid, hit.url)
             for res in hit.resources:
-                if _is_broken(res.status_code, res.error):
+                if classify(res.status_code, res.error) is Outcome.BROKEN:
                     self.finding(Code.LINK_BROKEN,
-                                 f"El archivo de {oid} responde HTTP {res.status_code}: "
-                                 f"{res.url}", oid, res.url)
+                                 f"El archivo de {oid} "
+                                 f"{_broken_reason(res.status_code, res.error)}: {res.url}",
+                                 oid, res.url)
 
     def add_resources(self, obligation: Obligation, hits: Iterable) -> None:
         seen = set()
         for hit in hits:
             for res in hit.resources:
-                if res.url in seen or not _ok(res.status_code, res.error):
+                if res.url in seen or classify(res.status_code, res.error) is not Outcome.OK:
                     continue
                 seen.add(res.url)
                 fmt, stars = format_and_stars(res.sniffed_type)

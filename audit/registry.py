@@ -44,6 +44,13 @@ class RegistryResult:
     path: str
     subjects: list[Subject] = field(default_factory=list)
     issues: list[RegistryIssue] = field(default_factory=list)
+    rows: int = 0  # data rows read (blank lines aside)
+    rejected_lines: set[int] = field(default_factory=set)
+
+    @property
+    def rejected_rows(self) -> int:
+        """Rows skipped because of at least one issue (a row with two problems counts once)."""
+        return len(self.rejected_lines)
 
 
 def _fold(text: str) -> str:
@@ -94,11 +101,11 @@ def _row_issues(line: int, row: dict[str, str]) -> tuple[dict[str, str], list[Re
     def bad(column: str, message: str) -> None:
         issues.append(RegistryIssue(line, column, clean.get(column, ""), message))
 
-    for column, value in clean.items():
+    for column, value in list(clean.items()):
         if len(value) > MAX_FIELD_CHARS:
+            clean[column] = value[:60] + "…"  # never copy a huge value into logs and tables
             bad(column, f"longer than {MAX_FIELD_CHARS} characters")
-            clean[column] = value[:60] + "…"
-        if "\ufffd" in value:
+        elif "\ufffd" in value:
             bad(column, "not valid UTF-8 (the file must be UTF-8)")
     if issues:
         return clean, issues
@@ -134,35 +141,54 @@ def _decode(raw: bytes) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
+def _records(text: str):
+    """(first physical line, fields) for every non-blank CSV record, header included."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        yield line, fields
+        line = reader.line_num + 1
+
+
 def parse_registry(text: str, path: str = "<registry>") -> RegistryResult:
     """Parse registry CSV text; see the module docstring for the error policy."""
-    csv.field_size_limit(max(MAX_FIELD_CHARS * 4, 131072))
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    # A field may legitimately be long (a name); a huge one is reported on its row, not
+    # allowed to abort the whole file.
+    csv.field_size_limit(MAX_FIELD_CHARS * 1000)
+    records = _records(text)
+    result = RegistryResult(path=path)
+    try:
+        header_line, header = next((r for r in records if r[1]), (1, []))
+    except csv.Error as exc:
+        raise RegistryError(f"{path}: line 1: malformed CSV header: {exc}") from exc
+    header = [name.strip().lstrip("\ufeff").lower() for name in header]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
         raise RegistryError(
-            f"{path}: line 1: missing required column(s): {', '.join(missing)} "
+            f"{path}: line {header_line}: missing required column(s): {', '.join(missing)} "
             f"(expected {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)})"
         )
-    reader.fieldnames = header
-    result = RegistryResult(path=path)
     first_line_of: dict[str, int] = {}
-    start_line = 2
+    line = header_line + 1
     try:
-        for row in reader:
-            line = start_line
-            start_line = reader.line_num + 1
-            if not any((value or "").strip() for key, value in row.items() if key):
+        for line, fields in records:
+            if not any(value.strip() for value in fields):
                 continue
-            if len(result.subjects) + len(result.issues) >= MAX_ROWS:
+            result.rows += 1
+            if result.rows > MAX_ROWS:
                 result.issues.append(RegistryIssue(line, "*", "", f"registry longer than "
                                                    f"{MAX_ROWS} rows: the rest is ignored"))
                 break
-            if None in row:
+            if len(fields) > len(header):
                 result.issues.append(RegistryIssue(line, "*", "", "more fields than the "
                                                    "header has columns"))
+                result.rejected_lines.add(line)
                 continue
+            row = dict(zip(header, fields, strict=False))
             clean, issues = _row_issues(line, row)
             subject_id = clean["subject_id"]
             if not issues and subject_id in first_line_of:
@@ -171,6 +197,7 @@ def parse_registry(text: str, path: str = "<registry>") -> RegistryResult:
                                             f"{first_line_of[subject_id]})"))
             if issues:
                 result.issues.extend(issues)
+                result.rejected_lines.add(line)
                 continue
             first_line_of[subject_id] = line
             result.subjects.append(Subject(
@@ -179,7 +206,7 @@ def parse_registry(text: str, path: str = "<registry>") -> RegistryResult:
                 portal_url=clean["portal_url"], transparency_url=clean["transparency_url"] or None,
             ))
     except csv.Error as exc:
-        result.issues.append(RegistryIssue(start_line, "*", "", f"malformed CSV: {exc}; "
+        result.issues.append(RegistryIssue(line + 1, "*", "", f"malformed CSV: {exc}; "
                                            "the rest of the file is ignored"))
     return result
 

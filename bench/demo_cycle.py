@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
 
+    os.environ["LUPA_ALLOW_PRIVATE_NETWORKS"] = "1"  # the testbed lives on loopback
     settings = Settings.from_env()
     settings = replace(settings, warehouse=settings.home / "bench" / "demo_cycle.duckdb")
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     cpu_start = time.process_time()
     result = run_demo(settings, seed=args.seed, size=args.size, out=sys.stderr)
     cpu = time.process_time() - cpu_start
+    if result.state != "success":
+        print(f"demo run {result.run_id} ended {result.state}: {result.failed_tasks}")
+        return 1
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         fetches, fetched_bytes = con.execute(
             "SELECT count(*), coalesce(sum(bytes), 0) FROM fetches WHERE run_id = ?",

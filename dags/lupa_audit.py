@@ -14,7 +14,8 @@ Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, em
 all), `law`, `as_of` (YYYY-MM-DD, "today" for freshness rules), `shard_size`,
 `allow_private_networks`, `delay_seconds`, `warehouse`.
 
-All logic lives in `lupa.tasks`; tasks pass paths, never data.
+All logic lives in `lupa.tasks`; tasks pass paths, never data. A run that cannot finish is
+recorded in the warehouse with status `failed`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,20 @@ import pendulum
 from airflow.sdk import Asset, Param, dag, task
 
 WAREHOUSE_ASSET = Asset(name="lupa_warehouse", uri="file://lupa/warehouse")
+
+MEXICO = "America/Mexico_City"
+
+
+def record_failed_run(context) -> None:
+    from lupa.tasks import record_failure
+
+    dag_run = context["dag_run"]
+    reason = str(context.get("reason") or "the run failed")
+    task_id = getattr(context.get("ti"), "task_id", None)  # the task instance that failed
+    if task_id:
+        reason = f"{reason} ({task_id}); see its log"
+    record_failure(dict(context.get("params") or dag_run.conf or {}), dag_run.run_id, reason)
+
 
 default_args = {
     "owner": "lupa",
@@ -38,18 +53,23 @@ default_args = {
     dag_id="lupa_audit",
     doc_md=__doc__,
     schedule="0 4 5 2,5,8,11 *",
-    start_date=pendulum.datetime(2025, 1, 1, tz="America/Mexico_City"),
+    start_date=pendulum.datetime(2025, 1, 1, tz=MEXICO),
     catchup=False,
     max_active_runs=1,
     default_args=default_args,
     tags=["lupa", "audit", "transparencia"],
+    on_failure_callback=record_failed_run,
     params={
         "registry": Param("", type="string", description="Registry CSV (DESIGN section 4)"),
         "subjects": Param([], type="array", description="Subject ids to audit; empty = all"),
-        "law": Param("LGTAIP-2015", type="string"),
-        "as_of": Param("", type="string", description="YYYY-MM-DD; empty = today"),
-        "shard_size": Param(25, type="integer", minimum=1),
-        "allow_private_networks": Param(False, type="boolean"),
+        "law": Param(None, type=["null", "string"], description="empty = LUPA_LAW"),
+        "as_of": Param("", type="string",
+                       description="YYYY-MM-DD; empty = the run's logical date"),
+        "shard_size": Param(None, type=["null", "integer"], minimum=1,
+                            description="empty = LUPA_SHARD_SIZE"),
+        "allow_private_networks": Param(
+            None, type=["null", "boolean"],
+            description="only honoured where LUPA_ALLOW_PRIVATE_NETWORKS allows it"),
         "delay_seconds": Param(None, type=["null", "number"], minimum=0),
         "warehouse": Param("", type="string", description="DuckDB file; empty = default"),
     },
@@ -61,12 +81,15 @@ def lupa_audit():
 
         from lupa.tasks import RunConfigurationError, prepare_run
 
+        dag_run = context["dag_run"]
+        when = dag_run.logical_date or dag_run.run_after
+        as_of = pendulum.instance(when).in_tz(MEXICO).date() if when else None
         try:
-            return prepare_run(dict(context["params"]), context["run_id"])
+            return prepare_run(dict(context["params"]), context["run_id"], default_as_of=as_of)
         except RunConfigurationError as exc:  # retrying cannot fix a missing registry
             raise AirflowFailException(str(exc)) from exc
 
-    @task(max_active_tis_per_dagrun=4)
+    @task(max_active_tis_per_dagrun=4, execution_timeout=timedelta(hours=6))
     def harvest(shard_dir: str) -> str:
         from lupa.tasks import harvest_shard
 
@@ -85,7 +108,7 @@ def lupa_audit():
         # Indexing (not iterating) the lazy XCom sequence avoids a probe past its end
         # that Airflow logs as an error.
         shard_dirs = [shard_dirs[i] for i in range(len(shard_dirs))]
-        return load_run(run_dir_of(shard_dirs[0]), shard_dirs)
+        return load_run(str(run_dir_of(shard_dirs[0])), shard_dirs)
 
     load(audit.expand(shard_dir=harvest.expand(shard_dir=prepare())))
 

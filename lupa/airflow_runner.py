@@ -93,6 +93,6 @@ def run_dag(settings: Settings, dag_id: str, conf: dict) -> DagRunResult:
     dag = bag.dags[dag_id]
     dag_run = dag.test(run_conf=conf)
     failed = [ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else "")
-              for ti in dag_run.get_task_instances() if ti.state not in ("success", "skipped")]
+              for ti in dag_run.get_task_instances() if ti.state == "failed"]
     return DagRunResult(dag_id, dag_run.run_id, str(dag_run.state), time.monotonic() - started,
                         failed)

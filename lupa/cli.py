@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -36,13 +37,21 @@ def _print_rows(settings: Settings, run_id: str) -> None:
     print("Findings: " + ", ".join(f"{c} {n}" for c, n in codes))
 
 
+def allow_private_networks_in_process() -> None:
+    """The operator asked for it on the command line: the in-process tasks read it from the
+    installation settings (a DAG param alone cannot open private addresses)."""
+    os.environ["LUPA_ALLOW_PRIVATE_NETWORKS"] = "1"
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from lupa.airflow_runner import run_dag
 
+    if args.allow_private_networks:
+        allow_private_networks_in_process()
     settings = _settings(args)
     conf = {
         "registry": str(Path(args.registry).expanduser().resolve()),
-        "allow_private_networks": args.allow_private_networks,
+        "allow_private_networks": bool(args.allow_private_networks),
         "warehouse": str(settings.warehouse),
         "as_of": args.as_of or "",
         "law": args.law or settings.law,
@@ -56,7 +65,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_dag(settings, "lupa_audit", conf)
     if result.state != "success":
         print(f"Run {result.run_id} ended {result.state}; failed tasks: "
-              f"{', '.join(result.failed_tasks) or '-'}", file=sys.stderr)
+              f"{', '.join(result.failed_tasks) or '-'} (their output is above)",
+              file=sys.stderr)
     else:
         _print_rows(settings, result.run_id)
         print(f"Warehouse: {settings.warehouse}")
@@ -68,10 +78,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from lupa.demo import run_demo
     from lupa.evaluation import format_evaluation
 
+    allow_private_networks_in_process()  # the testbed lives on loopback
     settings = _settings(args)
     result = run_demo(settings, seed=args.seed, size=args.size, as_of=args.as_of)
     if result.state != "success":
-        print(f"Demo run {result.run_id} ended {result.state}", file=sys.stderr)
+        print(f"Demo run {result.run_id} ended {result.state}; failed tasks: "
+              f"{', '.join(result.failed_tasks) or '-'} (their output is above)",
+              file=sys.stderr)
         return 1
     print()
     _print_rows(settings, result.run_id)

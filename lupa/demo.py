@@ -31,8 +31,9 @@ class DemoResult:
     state: str
     seconds: float
     warehouse: Path
-    evaluation: object
+    evaluation: object  # None when the run did not succeed
     testbed_dir: Path
+    failed_tasks: list[str]
 
 
 def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
@@ -59,6 +60,8 @@ def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
             "as_of": as_of or date.today().isoformat(),
             "warehouse": str(settings.warehouse),
         })
-    evaluation = evaluate(settings.warehouse, result.run_id, testbed_dir / "ground_truth")
+    evaluation = None
+    if result.state == "success":
+        evaluation = evaluate(settings.warehouse, result.run_id, testbed_dir / "ground_truth")
     return DemoResult(result.run_id, result.state, time.monotonic() - started,
-                      settings.warehouse, evaluation, testbed_dir)
+                      settings.warehouse, evaluation, testbed_dir, result.failed_tasks)

@@ -1,16 +1,19 @@
-"""The audit run as four plain functions; the DAG only wires them together.
+"""The audit run as plain functions; the DAG only wires them together.
 
 prepare_run -> [shard_dir]   reads the registry, writes one directory per shard
 harvest_shard(shard_dir)     crawls the shard's portals, writes harvest.jsonl + fetches
 audit_shard(shard_dir)       presence rules -> obligation_checks, findings, resources
-load_run(run_dir)            the single writer: merges every shard into DuckDB
+load_run(run_dir, shards)    the single writer: merges every shard into DuckDB
+record_failure(params, id)   marks a run that could not finish as failed in the warehouse
 
 Only paths cross task boundaries (they travel through XCom), so every step can be retried,
-run on another worker, or inspected by hand.
+run on another worker, or inspected by hand. Every step rewrites its own outputs whole, so a
+retry leaves no trace of the failed attempt.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -34,16 +37,20 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 SUBJECTS_FILE = "subjects.json"
 HARVEST_FILE = "harvest.jsonl"
-ERRORS_FILE = "errors.json"
+HARVEST_ERRORS = "harvest_errors.json"
+AUDIT_ERRORS = "audit_errors.json"
+# Airflow refuses to map more task instances than [core] max_map_length (1024 by default).
+MAX_SHARDS = 1000
 
 
 class RunConfigurationError(ValueError):
     """The run cannot start as configured (no registry, bad params): retrying won't help."""
 
 
-def safe_name(run_id: str) -> str:
-    """A run id as a directory name (Airflow run ids contain ':' and '+')."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", run_id).strip("_") or "run"
+def run_dir_name(run_id: str) -> str:
+    """A run id as a directory name: readable, unique, and unable to leave ``runs/``."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "_", run_id).strip("_")[:80] or "run"
+    return f"{readable}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
 
 
 def _write_json(path: Path, data) -> None:
@@ -54,29 +61,44 @@ def _write_json(path: Path, data) -> None:
     os.replace(handle.name, path)
 
 
-def _read_json(path: Path):
+def _read_json(path: Path, default=None):
+    if default is not None and not path.exists():
+        return default
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def resolve_params(params: dict, settings: Settings | None = None) -> dict:
-    """Fill a run's parameters from the DAG params and the installation settings."""
+def resolve_params(params: dict, settings: Settings | None = None,
+                   default_as_of: date | None = None) -> dict:
+    """A run's parameters from the DAG params, over the installation settings.
+
+    ``allow_private_networks`` can only narrow what the installation allows: a DAG param
+    must not let whoever triggers a run point the crawler at internal addresses.
+    ``as_of`` defaults to the run's logical date, so a re-run audits the same "today".
+    """
     settings = settings or Settings.from_env()
     registry = params.get("registry") or os.environ.get("LUPA_REGISTRY") or str(
         settings.home / "registry.csv")
-    as_of = params.get("as_of") or date.today().isoformat()
+    as_of = params.get("as_of") or (default_as_of or date.today()).isoformat()
     try:
         date.fromisoformat(as_of)
     except ValueError as exc:
         raise RunConfigurationError(f"as_of must be YYYY-MM-DD, got {as_of!r}") from exc
+    wants_private = params.get("allow_private_networks")
+    if wants_private and not settings.allow_private_networks:
+        raise RunConfigurationError(
+            "allow_private_networks was requested but this installation refuses private "
+            "addresses (set LUPA_ALLOW_PRIVATE_NETWORKS=1 where that is intended)")
     delay = params.get("delay_seconds")
+    shard_size = params.get("shard_size") or settings.shard_size
+    if int(shard_size) < 1:
+        raise RunConfigurationError(f"shard_size must be at least 1, got {shard_size}")
     return {
         "registry": str(Path(registry).expanduser().resolve()),
-        "subjects": [str(s) for s in (params.get("subjects") or [])],
+        "subjects": [str(s).strip() for s in (params.get("subjects") or []) if str(s).strip()],
         "law": params.get("law") or settings.law,
         "as_of": as_of,
-        "shard_size": int(params.get("shard_size") or settings.shard_size),
-        "allow_private_networks": bool(params.get("allow_private_networks")
-                                       or settings.allow_private_networks),
+        "shard_size": int(shard_size),
+        "allow_private_networks": settings.allow_private_networks and wants_private is not False,
         "delay_seconds": float(settings.delay_seconds if delay in (None, "") else delay),
         "warehouse": str(Path(params.get("warehouse") or settings.warehouse).resolve()),
         "home": str(settings.home),
@@ -84,9 +106,35 @@ def resolve_params(params: dict, settings: Settings | None = None) -> dict:
     }
 
 
-def prepare_run(params: dict, run_id: str, settings: Settings | None = None) -> list[str]:
+def shard_subjects(subjects: list[Subject], shard_size: int) -> list[list[Subject]]:
+    """Round-robin the subjects into shards of about ``shard_size``, never more than
+    MAX_SHARDS (the shard size grows instead) so the mapped tasks stay within Airflow's
+    limit at national scale."""
+    count = min(MAX_SHARDS, max(1, math.ceil(len(subjects) / shard_size)))
+    shards: list[list[Subject]] = [[] for _ in range(count)]
+    for index, subject in enumerate(subjects):
+        shards[index % count].append(subject)
+    return shards
+
+
+def _select(subjects: list[Subject], wanted: list[str], registry: str) -> list[Subject]:
+    if not wanted:
+        return subjects
+    known = {s.subject_id for s in subjects}
+    unknown = sorted(set(wanted) - known)
+    if unknown:
+        raise RunConfigurationError(f"subjects not in {registry} (or rejected there): "
+                                    f"{', '.join(unknown[:20])}")
+    chosen = set(wanted)
+    return [s for s in subjects if s.subject_id in chosen]
+
+
+def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
+                default_as_of: date | None = None) -> list[str]:
     """Read the registry and split the subjects into shard directories."""
-    conf = resolve_params(params, settings)
+    from warehouse.shards import write_table
+
+    conf = resolve_params(params, settings, default_as_of)
     try:
         registry = load_registry(conf["registry"])
         load_catalog(conf["law"])
@@ -94,47 +142,52 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None) -> 
         hint = "" if params.get("registry") else (
             " (no registry param given: set LUPA_REGISTRY or pass params.registry)")
         raise RunConfigurationError(f"{exc}{hint}") from exc
-    subjects = registry.subjects
-    if conf["subjects"]:
-        wanted = set(conf["subjects"])
-        subjects = [s for s in subjects if s.subject_id in wanted]
-    run_dir = Path(conf["home"]) / "runs" / safe_name(run_id)
-    shard_count = max(1, math.ceil(len(subjects) / max(1, conf["shard_size"])))
-    shards: list[list[Subject]] = [[] for _ in range(shard_count)]
-    for index, subject in enumerate(subjects):
-        shards[index % shard_count].append(subject)
-    manifest = {
-        "run_id": run_id, "started_at": datetime.now(UTC).isoformat(), **conf,
-        "subjects_total": len(registry.subjects) + len(registry.issues),
-        "subjects_selected": len(subjects),
-        "registry_issues": [asdict(issue) for issue in registry.issues],
-        "shards": [],
-    }
     for issue in registry.issues:
         log.warning("registry %s: %s", conf["registry"], issue)
-    from warehouse.shards import write_table
-
+    subjects = _select(registry.subjects, conf["subjects"], conf["registry"])
+    if not subjects:
+        raise RunConfigurationError(f"{conf['registry']}: no valid subject to audit "
+                                    f"({registry.rejected_rows} row(s) rejected)")
+    run_dir = Path(conf["home"]) / "runs" / run_dir_name(run_id)
     write_table(run_dir, "registry_errors", [
         {"run_id": run_id, "line": i.line, "column_name": i.column, "value": i.value,
          "message": i.message} for i in registry.issues])
     shard_dirs = []
-    for number, members in enumerate(shards):
+    for number, members in enumerate(shard_subjects(subjects, conf["shard_size"])):
         shard_dir = run_dir / "shards" / f"{number:04d}"
         _write_json(shard_dir / SUBJECTS_FILE, [asdict(s) for s in members])
         shard_dirs.append(str(shard_dir))
-    manifest["shards"] = shard_dirs
-    _write_json(run_dir / MANIFEST, manifest)
-    log.info("run %s: %d subjects in %d shards (%d registry issues)", run_id, len(subjects),
-             shard_count, len(registry.issues))
+    _write_json(run_dir / MANIFEST, {
+        "run_id": run_id, "started_at": datetime.now(UTC).isoformat(), **conf,
+        "registry_rows": registry.rows,
+        "registry_rejected_rows": registry.rejected_rows,
+        "subjects_selected": len(subjects),
+        "registry_issues": [asdict(issue) for issue in registry.issues],
+        "shards": shard_dirs,
+    })
+    log.info("run %s: %d subjects in %d shards (%d registry rows rejected)", run_id,
+             len(subjects), len(shard_dirs), registry.rejected_rows)
     return shard_dirs
 
 
+def run_dir_of(shard_dir: str | Path) -> Path:
+    return Path(shard_dir).parent.parent
+
+
 def read_manifest(shard_dir: str | Path) -> dict:
-    return _read_json(Path(shard_dir).parent.parent / MANIFEST)
+    return _read_json(run_dir_of(shard_dir) / MANIFEST)
 
 
 def read_subjects(shard_dir: str | Path) -> list[Subject]:
     return [Subject(**row) for row in _read_json(Path(shard_dir) / SUBJECTS_FILE)]
+
+
+def _failure(subject: Subject, stage: str, exc: Exception) -> dict:
+    """A Lupa bug on one subject must not sink its shard: record it and go on."""
+    log.exception("%s of %s (%s) failed", stage, subject.subject_id, subject.portal_url)
+    return {"subject_id": subject.subject_id, "stage": stage,
+            "error": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8)}
 
 
 def _fetch_policy(manifest: dict):
@@ -168,11 +221,8 @@ def harvest_shard(shard_dir: str) -> str:
     def crawl(subject: Subject):
         try:
             return crawl_portal(subject, fetcher, catalog, crawl_settings)
-        except Exception as exc:  # a Lupa bug on one portal must not sink the shard
-            log.exception("crawl of %s (%s) failed", subject.subject_id, subject.portal_url)
-            errors.append({"subject_id": subject.subject_id, "stage": "harvest",
-                           "error": f"{type(exc).__name__}: {exc}",
-                           "traceback": traceback.format_exc(limit=8)})
+        except Exception as exc:
+            errors.append(_failure(subject, "harvest", exc))
             return None
 
     with Fetcher(_fetch_policy(manifest)) as fetcher, ThreadPoolExecutor(
@@ -180,19 +230,16 @@ def harvest_shard(shard_dir: str) -> str:
         harvests = [h for h in pool.map(crawl, subjects) if h is not None]
 
     run_id = manifest["run_id"]
-    fetch_rows = []
-    for harvest in harvests:
-        for row in harvest.fetches:
-            fetch_rows.append({**row, "run_id": run_id, "subject_id": harvest.subject_id,
-                               "evidence_ref": None})
     path = Path(shard_dir)
-    write_table(path, "fetches", fetch_rows)
+    write_table(path, "fetches", [
+        {**row, "run_id": run_id, "subject_id": harvest.subject_id, "evidence_ref": None}
+        for harvest in harvests for row in harvest.fetches])
     tmp = path / (HARVEST_FILE + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
         for harvest in harvests:
             handle.write(json.dumps(harvest.to_dict(), ensure_ascii=False, default=str) + "\n")
     os.replace(tmp, path / HARVEST_FILE)
-    _write_json(path / ERRORS_FILE, errors)
+    _write_json(path / HARVEST_ERRORS, errors)
     return shard_dir
 
 
@@ -206,8 +253,7 @@ def audit_shard(shard_dir: str) -> str:
     catalog = load_catalog(manifest["law"])
     subjects = {s.subject_id: s for s in read_subjects(shard_dir)}
     path = Path(shard_dir)
-    errors = _read_json(path / ERRORS_FILE) if (path / ERRORS_FILE).exists() else []
-    checks, findings, resources = [], [], []
+    checks, findings, resources, errors = [], [], [], []
     with (path / HARVEST_FILE).open(encoding="utf-8") as handle:
         for line in handle:
             harvest = PortalHarvest.from_dict(json.loads(line))
@@ -215,10 +261,7 @@ def audit_shard(shard_dir: str) -> str:
             try:
                 result = audit_presence(subject, harvest, catalog.applicability(subject), run_id)
             except Exception as exc:
-                log.exception("audit of %s failed", subject.subject_id)
-                errors.append({"subject_id": subject.subject_id, "stage": "audit",
-                               "error": f"{type(exc).__name__}: {exc}",
-                               "traceback": traceback.format_exc(limit=8)})
+                errors.append(_failure(subject, "audit", exc))
                 continue
             checks.extend(result.checks)
             findings.extend(f.as_row() for f in result.findings)
@@ -226,8 +269,16 @@ def audit_shard(shard_dir: str) -> str:
     write_table(path, "obligation_checks", checks)
     write_table(path, "findings", findings)
     write_table(path, "resources", resources)
-    _write_json(path / ERRORS_FILE, errors)
+    _write_json(path / AUDIT_ERRORS, errors)
     return shard_dir
+
+
+def shard_errors(shard_dirs: list[str]) -> list[dict]:
+    errors = []
+    for shard_dir in shard_dirs:
+        for name in (HARVEST_ERRORS, AUDIT_ERRORS):
+            errors.extend(_read_json(Path(shard_dir) / name, default=[]))
+    return errors
 
 
 def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
@@ -236,27 +287,21 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
 
     manifest = _read_json(Path(run_dir) / MANIFEST)
     catalog = load_catalog(manifest["law"])
-    subjects = []
-    errors = []
-    for shard_dir in shard_dirs:
-        subjects.extend(asdict(s) for s in read_subjects(shard_dir))
-        error_file = Path(shard_dir) / ERRORS_FILE
-        if error_file.exists():
-            errors.extend(_read_json(error_file))
-    failed = {e["subject_id"] for e in errors}
+    errors = shard_errors(shard_dirs)
+    failed = sorted({e["subject_id"] for e in errors})
+    subjects = [asdict(s) for d in shard_dirs for s in read_subjects(d)]
     run = {
         "run_id": manifest["run_id"],
         "started_at": manifest["started_at"],
         "finished_at": datetime.now(UTC).isoformat(),
-        "status": "success",
-        "error": (f"{len(failed)} subject(s) could not be audited: "
-                  + ", ".join(sorted(failed)[:20])) if failed else None,
         "as_of": manifest["as_of"],
         "law": manifest["law"],
         "registry": manifest["registry"],
-        "subjects_total": manifest["subjects_total"],
+        "subjects_total": manifest["registry_rows"],
         "subjects_audited": len(subjects) - len(failed),
-        "registry_errors": len(manifest["registry_issues"]),
+        "registry_errors": manifest["registry_rejected_rows"],
+        "error": (f"{len(failed)} subject(s) could not be audited because of an internal "
+                  f"error: {', '.join(failed[:20])}") if failed else None,
         "params": json.dumps({k: manifest[k] for k in ("subjects", "shard_size",
                                                          "allow_private_networks",
                                                          "delay_seconds")}),
@@ -268,10 +313,16 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
         catalog.obligation_rows(),
     )
     summary = {"run_id": manifest["run_id"], "warehouse": manifest["warehouse"],
-               "status": run["status"], "subject_errors": errors, "rows": report.counts}
+               "subject_errors": errors, "rows": report.counts}
     _write_json(Path(run_dir) / "load_report.json", summary)
     return summary
 
 
-def run_dir_of(shard_dir: str | Path) -> str:
-    return str(Path(shard_dir).parent.parent)
+def record_failure(params: dict, run_id: str, reason: str) -> None:
+    """Make a run that could not finish visible in the warehouse as 'failed'."""
+    from warehouse.loader import mark_run_failed
+
+    settings = Settings.from_env()
+    warehouse = Path(params.get("warehouse") or settings.warehouse).resolve()
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    mark_run_failed(warehouse, run_id, reason)

@@ -28,6 +28,9 @@ def audited(tmp_path_factory):
     from lupa.airflow_runner import run_dag
     from testbed.server import start_subprocess
 
+    # The testbed lives on loopback: the installation must allow it, not just the run.
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LUPA_ALLOW_PRIVATE_NETWORKS", "1")
     settings = Settings.from_env()  # LUPA_HOME and AIRFLOW_HOME come from tests/conftest.py
     settings = replace(settings, warehouse=tmp_path_factory.mktemp("wh") / "lupa.duckdb")
     out = tmp_path_factory.mktemp("testbed")
@@ -42,6 +45,7 @@ def audited(tmp_path_factory):
             "delay_seconds": 0.01, "shard_size": 6, "as_of": "2026-11-24",
             "warehouse": str(settings.warehouse),
         })
+    mp.undo()
     return settings, result, Path(testbed.out_dir), good_rows
 
 

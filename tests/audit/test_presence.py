@@ -206,3 +206,31 @@ def test_format_and_stars():
     assert format_and_stars("application/pdf") == ("pdf", 1)
     assert format_and_stars("text/html") == ("html", 0)
     assert format_and_stars(None) == (None, None)
+
+
+@pytest.mark.parametrize(("error", "status_code", "expected", "codes"), [
+    ("timeout", None, "unreachable", []),
+    ("robots", None, "blocked", []),
+    ("http_error", 403, "blocked", [("ACCESS_BLOCKED", "70-VIII")]),
+    ("redirect_loop", 302, "missing", [("LINK_BROKEN", "70-VIII")]),
+    ("private_address", None, "missing", [("LINK_BROKEN", "70-VIII")]),
+])
+def test_loaded_page_whose_files_fail_is_judged_by_its_files(error, status_code, expected,
+                                                             codes):
+    files = [resource(status=status_code, error=error)]
+    statuses, found, _ = run(harvest([hit("70-VIII", resources=files)]), only={"70-VIII"})
+    assert statuses == {"70-VIII": expected}
+    assert found == codes
+
+
+def test_file_over_the_size_cap_counts_as_published():
+    files = [resource(status=200, error="too_large")]
+    statuses, codes, _ = run(harvest([hit("70-VIII", resources=files)]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == []
+
+
+def test_missing_obligation_points_at_the_section_searched():
+    _, _, result = run(harvest([]), only={"70-VIII"})
+    assert result.findings[0].evidence_url == HOME + "t"
+    assert result.checks[0]["evidence_url"] == HOME + "t"

@@ -91,3 +91,27 @@ def test_extra_fields_reported():
 def test_unreadable_file(tmp_path: Path):
     with pytest.raises(RegistryError, match="cannot read registry"):
         load_registry(tmp_path / "absent.csv")
+
+
+def test_blank_lines_do_not_shift_line_numbers():
+    text = HEADER + "\n" + GOOD + "\n\n" + "1,X,,federal,,partido,https://a.mx,\n"
+    result = parse_registry(text)
+    assert [s.subject_id for s in result.subjects] == ["100"]
+    assert [i.line for i in result.issues] == [6]
+    assert result.rows == 2
+
+
+def test_huge_field_is_reported_truncated_and_the_rest_still_audited():
+    huge = "x" * 300_000
+    result = parse_registry(HEADER + f"1,{huge},,federal,,ejecutivo,https://a.mx,\n" + GOOD)
+    assert [s.subject_id for s in result.subjects] == ["100"]
+    (issue,) = result.issues
+    assert issue.line == 2 and issue.column == "name"
+    assert len(issue.value) < 100
+
+
+def test_rejected_rows_count_rows_not_issues():
+    result = parse_registry(HEADER + "1,X,,nivel,,tipo,https://a.mx,\n" + GOOD)
+    assert len(result.issues) == 2
+    assert result.rejected_rows == 1
+    assert result.rows == 2

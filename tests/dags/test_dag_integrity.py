@@ -36,12 +36,20 @@ def test_audit_dag_shape(bag):
     assert dag.get_task("load").upstream_task_ids == {"audit"}
     outlets = dag.get_task("load").outlets
     assert [a.name for a in outlets] == ["lupa_warehouse"]
-    assert dag.params["allow_private_networks"] is False
+    assert dag.params["allow_private_networks"] is None  # installation setting decides
     assert dag.timetable.expression == "0 4 5 2,5,8,11 *"
 
 
-def test_dag_files_do_not_import_heavy_modules_at_parse_time():
-    for path in DAGS.glob("*.py"):
-        head = path.read_text().split("def ", 1)[0]
-        for heavy in ("great_expectations", "pandas", "duckdb", "scrapers", "lupa.tasks"):
-            assert f"import {heavy}" not in head and f"from {heavy}" not in head, path
+@pytest.mark.parametrize("path", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)
+def test_dag_files_do_not_import_heavy_modules_at_parse_time(path):
+    import subprocess
+    import sys
+
+    heavy = ["great_expectations", "pandas", "duckdb", "scrapers", "lupa.tasks", "warehouse"]
+    code = ("import importlib.util, sys\n"
+            f"spec = importlib.util.spec_from_file_location('d', {str(path)!r})\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
