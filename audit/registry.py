@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import difflib
 import io
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from audit.catalog import normalize_text
 from audit.subjects import LEVELS, STATES, SUBJECT_TYPES, Subject
 
 REQUIRED_COLUMNS = ("subject_id", "name", "acronym", "level", "state", "subject_type",
@@ -53,19 +53,13 @@ class RegistryResult:
         return len(self.rejected_lines)
 
 
-def _fold(text: str) -> str:
-    """Lower-case and strip accents, for forgiving comparisons of names."""
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-_STATE_BY_FOLDED = {_fold(name): name for name in STATES.values()}
-_STATE_BY_FOLDED.update({_fold(code): name for code, name in STATES.items()})
+_STATE_BY_FOLDED = {normalize_text(name): name for name in STATES.values()}
+_STATE_BY_FOLDED.update({normalize_text(code): name for code, name in STATES.items()})
 
 
 def normalise_state(value: str) -> str | None:
     """'JAL', 'jalisco', 'Jalisco' -> 'Jalisco'; None when unknown."""
-    return _STATE_BY_FOLDED.get(_fold(value))
+    return _STATE_BY_FOLDED.get(normalize_text(value))
 
 
 def url_problem(url: str) -> str | None:

@@ -7,7 +7,7 @@ whether it is published, and loads the findings into the DuckDB warehouse.
 `prepare` reads the registry and splits the subjects into shards → `harvest` (mapped, one
 task per shard) crawls the portals → `audit` (mapped) applies the presence rules → `load`,
 the single writer, merges every shard into the warehouse in one transaction and updates
-the `lupa_warehouse` Asset, which schedules `lupa_reports`.
+the `lupa_warehouse` Asset (the reports DAG will be scheduled on it).
 
 Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov).
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =

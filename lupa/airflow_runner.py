@@ -51,7 +51,7 @@ def ensure_metadata_db(settings: Settings) -> None:
     marker = home / ".lupa-db-migrated"
     airflow_bin = Path(sys.executable).parent / "airflow"
     stamp = _airflow_version()
-    if marker.exists() and marker.read_text() == stamp:
+    if marker.exists() and marker.read_text() == stamp and (home / "airflow.db").exists():
         return
     env = {**os.environ, **airflow_environment(settings)}
     log_file = home / "db-migrate.log"

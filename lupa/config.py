@@ -7,7 +7,7 @@ the installation-wide knobs a data engineer sets once.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -23,11 +23,25 @@ def _default_home() -> Path:
     return Path(base) / "lupa"
 
 
+def _env(name: str) -> str | None:
+    """The variable's value, or None when unset or empty (empty means "use the default")."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
 def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    value = _env(name)
+    return default if value is None else value.lower() in ("1", "true", "yes", "on", "si", "sí")
+
+
+def _env_number(name: str, default, kind):
+    value = _env(name)
+    if value is None:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on", "si", "sí")
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a valid {kind.__name__}") from None
 
 
 @dataclass(frozen=True)
@@ -48,27 +62,25 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        env = os.environ
-        home = Path(env.get("LUPA_HOME") or _default_home()).expanduser().resolve()
-        warehouse = Path(env.get("LUPA_WAREHOUSE") or home / "warehouse" / "lupa.duckdb")
-        defaults = cls(home=home, warehouse=warehouse)
+        home = Path(_env("LUPA_HOME") or _default_home()).expanduser().resolve()
+        warehouse = Path(_env("LUPA_WAREHOUSE") or home / "warehouse" / "lupa.duckdb")
+        d = cls(home=home, warehouse=warehouse)
         return cls(
             home=home,
             warehouse=warehouse.expanduser().resolve(),
-            law=env.get("LUPA_LAW", defaults.law),
-            shard_size=int(env.get("LUPA_SHARD_SIZE", defaults.shard_size)),
-            harvest_threads=int(env.get("LUPA_HARVEST_THREADS", defaults.harvest_threads)),
+            law=_env("LUPA_LAW") or d.law,
+            shard_size=_env_number("LUPA_SHARD_SIZE", d.shard_size, int),
+            harvest_threads=_env_number("LUPA_HARVEST_THREADS", d.harvest_threads, int),
             allow_private_networks=_env_bool("LUPA_ALLOW_PRIVATE_NETWORKS",
-                                             defaults.allow_private_networks),
-            delay_seconds=float(env.get("LUPA_DELAY_SECONDS", defaults.delay_seconds)),
-            connect_timeout=float(env.get("LUPA_CONNECT_TIMEOUT", defaults.connect_timeout)),
-            read_timeout=float(env.get("LUPA_READ_TIMEOUT", defaults.read_timeout)),
-            max_bytes=int(env.get("LUPA_MAX_BYTES", defaults.max_bytes)),
-            max_clicks=int(env.get("LUPA_MAX_CLICKS", defaults.max_clicks)),
-            max_pages=int(env.get("LUPA_MAX_PAGES", defaults.max_pages)),
-            contact_url=env.get("LUPA_CONTACT_URL", defaults.contact_url),
+                                             d.allow_private_networks),
+            delay_seconds=_env_number("LUPA_DELAY_SECONDS", d.delay_seconds, float),
+            connect_timeout=_env_number("LUPA_CONNECT_TIMEOUT", d.connect_timeout, float),
+            read_timeout=_env_number("LUPA_READ_TIMEOUT", d.read_timeout, float),
+            max_bytes=_env_number("LUPA_MAX_BYTES", d.max_bytes, int),
+            max_clicks=_env_number("LUPA_MAX_CLICKS", d.max_clicks, int),
+            max_pages=_env_number("LUPA_MAX_PAGES", d.max_pages, int),
+            contact_url=_env("LUPA_CONTACT_URL") or d.contact_url,
         )
 
     def as_dict(self) -> dict:
-        return {f.name: (str(v) if isinstance(v, Path) else v)
-                for f, v in zip(fields(self), asdict(self).values(), strict=True)}
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}

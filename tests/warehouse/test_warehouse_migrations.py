@@ -204,7 +204,8 @@ def test_every_finding_code_and_severity_is_accepted() -> None:
             )
         with pytest.raises(duckdb.ConstraintException):
             con.execute(
-                "INSERT INTO findings VALUES ('x', 'r', 's', NULL, 'bad code', 'high', 'm', NULL)"
+                "INSERT INTO findings VALUES ('x', 'r', 's', NULL, 'OBLIGATION_MISING', 'high', "
+                "'m', NULL)"
             )
         with pytest.raises(duckdb.ConstraintException):
             con.execute(
