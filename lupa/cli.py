@@ -119,7 +119,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_testbed(args: argparse.Namespace, rest: list[str]) -> int:
     from testbed.cli import main as testbed_main
 
-    return testbed_main(rest)
+    return testbed_main(rest, prog="lupa testbed")
 
 
 def build_parser() -> argparse.ArgumentParser:

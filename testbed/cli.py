@@ -15,19 +15,22 @@ from pathlib import Path
 from testbed.network import generate_network
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="testbed", description=__doc__.splitlines()[0])
+def _parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, text in (("generate", "write registry and ground truth only"),
                        ("serve", "write, then serve every portal on loopback")):
         cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("--seed", type=int, default=1)
-        cmd.add_argument("--size", type=int, default=50)
-        cmd.add_argument("--port", type=int, default=8080)
-        cmd.add_argument("--base", default="127.20.0.1", help="first portal address")
-        cmd.add_argument("--out", default="testbed-out", help="output directory")
+        cmd.add_argument("--seed", type=int, default=1, help="generation seed (default 1)")
+        cmd.add_argument("--size", type=int, default=50,
+                         help="number of portals, 1 to 8646 (default 50)")
+        cmd.add_argument("--port", type=int, default=8080, help="port on every portal address")
+        cmd.add_argument("--base", default="127.20.0.1",
+                         help="first portal address in 127.0.0.0/8 (default 127.20.0.1)")
+        cmd.add_argument("--out", default="testbed-out",
+                         help="where registry.csv, network.json and ground_truth/ go")
         if name == "serve":
-            cmd.add_argument("--workers", type=int, default=4)
+            cmd.add_argument("--workers", type=int, default=4, help="request worker threads")
     return parser
 
 
@@ -42,9 +45,9 @@ def _write(args: argparse.Namespace):
     return network
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "testbed") -> int:
     """Entry point; returns the exit status."""
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     network = _write(args)
     if args.command == "generate":
         return 0
