@@ -20,7 +20,7 @@ import itertools
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -41,8 +41,9 @@ from scrapers.discovery import (
 )
 from scrapers.results import FetchResult
 
-UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "redirect_loop",
-                                "too_many_redirects"})
+UNREACHABLE_ERRORS = frozenset(
+    {"timeout", "connect", "dns", "tls", "redirect_loop", "too_many_redirects"}
+)
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _APACHE_SORT = re.compile(r"^C=[NMSD][;&]O=[AD]$", re.IGNORECASE)
 
@@ -58,9 +59,12 @@ class PageSource(Protocol):
 @dataclass
 class CrawlSettings:
     max_clicks: int = 6
-    max_pages: int = 250
-    max_resources_per_obligation: int = 6
-    max_resources: int = 400
+    # Nested state portals (Transparencia → Artículo → Fracción → Ejercicio → Trimestre)
+    # take 300+ pages. An obligation often lists a file per quarter for two or three years:
+    # every one is checked, so that each broken file is reported.
+    max_pages: int = 500
+    max_resources_per_obligation: int = 24
+    max_resources: int = 1500
     check_resources: bool = True
     # Trap guard: distinct query strings followed per path (calendars, endless pagination).
     max_query_variants: int = 5
@@ -233,14 +237,16 @@ class _LinkSeen:
 class _Crawl:
     """State of one portal's crawl; ``crawl_portal`` is the public entry point."""
 
-    def __init__(self, subject: Subject, source: PageSource, catalog: CatalogLike,
-                 settings: CrawlSettings) -> None:
+    def __init__(
+        self, subject: Subject, source: PageSource, catalog: CatalogLike, settings: CrawlSettings
+    ) -> None:
         self.subject = subject
         self.source = source
         self.catalog = catalog
         self.settings = settings
         self.harvest = PortalHarvest(
-            subject_id=subject.subject_id, home_url=subject.portal_url,
+            subject_id=subject.subject_id,
+            home_url=subject.portal_url,
             started_at=_now(),
         )
         self.nodes: dict[str, _Node] = {}
@@ -316,7 +322,8 @@ class _Crawl:
         result = home.result
         assert result is not None
         self.harvest.home = HomeFetch(
-            status_code=result.status_code, error=result.error,
+            status_code=result.status_code,
+            error=result.error,
             error_detail=result.error_detail,
             final_url=normalize_url(result.final_url) if result.final_url else None,
             content_type=result.sniffed_type or result.declared_type,
@@ -361,8 +368,9 @@ class _Crawl:
         for url in home.analysis.embedded_links[:3] if home.analysis else []:
             if not self._known(url):
                 self.origins.add(origin(url))
-                roots.append(self._fetch_page(url, home.url, None, in_section=False,
-                                              purpose="page", depth=0))
+                roots.append(
+                    self._fetch_page(url, home.url, None, in_section=False, purpose="page", depth=0)
+                )
         return [node for node in roots if node.analysis is not None]
 
     def _find_section(self, home: _Node) -> None:
@@ -383,8 +391,9 @@ class _Crawl:
                 if node.analysis.is_section:
                     self._set_section(node, "link")
                     return
-        listing = next((n for n in roots if n.analysis.fraction_refs
-                        or n.analysis.article_links), None)
+        listing = next(
+            (n for n in roots if n.analysis.fraction_refs or n.analysis.article_links), None
+        )
         if first_ok is not None:
             self._set_section(first_ok, "link")
         elif listing is not None:
@@ -395,6 +404,7 @@ class _Crawl:
     def _use_registry_section(self, roots: list[_Node], registry: str) -> bool:
         """Use the registry's section URL. The crawl still looks for it from the home page
         so that its depth is the real number of clicks (one when no path is found)."""
+
         def links_registry(node: _Node) -> bool:
             return node.analysis is not None and registry in self._links_of(node)
 
@@ -406,7 +416,11 @@ class _Crawl:
                 if parent is not None:
                     break
         node = self.nodes.get(registry) or self._fetch_page(
-            registry, (parent or home).url, None, in_section=True, purpose="page",
+            registry,
+            (parent or home).url,
+            None,
+            in_section=True,
+            purpose="page",
             depth=(parent or home).depth + 1,
         )
         if node.analysis is None:
@@ -442,8 +456,9 @@ class _Crawl:
                 known = self.nodes.get(self.by_final.get(url, url))
                 if known is None and self.page_fetches >= self.settings.max_pages:
                     break
-                node = known or self._fetch_page(url, parent.url, None, in_section=False,
-                                                 purpose="page", depth=parent.depth + 1)
+                node = known or self._fetch_page(
+                    url, parent.url, None, in_section=False, purpose="page", depth=parent.depth + 1
+                )
                 fetched.append(node)
                 if stop(node):
                     break
@@ -471,6 +486,7 @@ class _Crawl:
         seen on the way (a home page may link a fraction directly)."""
         for node in list(self.nodes.values()):
             self._expand(node)
+            _release(node)
 
     def _crawl_loop(self) -> None:
         while self.frontier:
@@ -481,8 +497,10 @@ class _Crawl:
                 continue
             if _tier == 0 and context is not None and self._has_information(context):
                 # Its obligation already shows information: first look at the others.
-                heapq.heappush(self.frontier, (1, depth, _score, _seq, url, parent, context,
-                                               in_section, mapped))
+                heapq.heappush(
+                    self.frontier,
+                    (1, depth, _score, _seq, url, parent, context, in_section, mapped),
+                )
                 continue
             if self.page_fetches >= self.settings.max_pages:
                 self.harvest.truncated = True
@@ -490,9 +508,17 @@ class _Crawl:
                     f"page budget reached ({self.settings.max_pages} pages); crawl truncated"
                 )
                 return
-            node = self._fetch_page(url, parent, context, in_section=in_section,
-                                    purpose="page", depth=depth, context_mapped=mapped)
+            node = self._fetch_page(
+                url,
+                parent,
+                context,
+                in_section=in_section,
+                purpose="page",
+                depth=depth,
+                context_mapped=mapped,
+            )
             self._expand(node)
+            _release(node)
 
     def _expand(self, node: _Node) -> None:
         analysis = node.analysis
@@ -500,15 +526,23 @@ class _Crawl:
             return  # pages of other sites are read (resources, notes) but not crawled
         child_depth = node.depth + 1
         for url in analysis.embedded_links:  # shown without a click: same depth
-            self._push(url, node.url, node.context, node.in_section, 0, node.depth, 25.0,
-                       node.context_mapped)
+            self._push(
+                url,
+                node.url,
+                node.context,
+                node.in_section,
+                0,
+                node.depth,
+                25.0,
+                node.context_mapped,
+            )
         for link in analysis.obligation_links:
             if not link.is_resource:
-                self._push(link.url, node.url, link.ref, True, 0, child_depth, 20.0,
-                           link.mapped)
+                self._push(link.url, node.url, link.ref, True, 0, child_depth, 20.0, link.mapped)
         for link in analysis.article_links:
-            self._push(link.url, node.url, ObligationRef.parse(link.ref), True, 0,
-                       child_depth, 15.0)
+            self._push(
+                link.url, node.url, ObligationRef.parse(link.ref), True, 0, child_depth, 15.0
+            )
         if not (node.in_section or node.context is not None):
             return
         for link in analysis.navigation_links:
@@ -523,9 +557,13 @@ class _Crawl:
         if key in self.informed:
             return True
         for node in self.nodes.values():
-            if node.context is not None and node.context.obligation_id == key and (
-                node.analysis is not None
-                and (node.analysis.has_table or node.analysis.resource_links)
+            if (
+                node.context is not None
+                and node.context.obligation_id == key
+                and (
+                    node.analysis is not None
+                    and (node.analysis.has_table or node.analysis.resource_links)
+                )
             ):
                 self.informed.add(key)
                 return True
@@ -540,18 +578,34 @@ class _Crawl:
         if not (promising or under_section) and (context is None or link.chrome):
             return  # site-wide menus ("Nosotros", "Trámites") lead away from obligations
         tier = 0 if (context is not None or link.score >= 3) else 1
-        mapped = node.context_mapped if link.ref is None or node.context is not None and (
-            link.ref == node.context.obligation_id) else True
+        mapped = (
+            node.context_mapped
+            if link.ref is None
+            or node.context is not None
+            and (link.ref == node.context.obligation_id)
+            else True
+        )
         self._push(link.url, node.url, context, True, tier, child_depth, link.score, mapped)
 
-    def _push(self, url: str, parent: str, context: ObligationRef | None, in_section: bool,
-              tier: int, depth: int, score: float, mapped: bool = True) -> None:
+    def _push(
+        self,
+        url: str,
+        parent: str,
+        context: ObligationRef | None,
+        in_section: bool,
+        tier: int,
+        depth: int,
+        score: float,
+        mapped: bool = True,
+    ) -> None:
         if self._known(url) or depth > self.settings.max_clicks:
             return
         if not self._query_ok(url, context):
             return
-        heapq.heappush(self.frontier, (tier, depth, -score, next(self.counter), url, parent,
-                                       context, in_section, mapped))
+        heapq.heappush(
+            self.frontier,
+            (tier, depth, -score, next(self.counter), url, parent, context, in_section, mapped),
+        )
 
     def _query_ok(self, url: str, context: ObligationRef | None) -> bool:
         """Trap guard: at most ``max_query_variants`` query strings per path and obligation
@@ -587,11 +641,25 @@ class _Crawl:
             return set()
         return {self.by_final.get(url, url) for url in _link_urls(node.analysis)}
 
-    def _fetch_page(self, url: str, parent: str | None, context: ObligationRef | None, *,
-                    in_section: bool, purpose: str, depth: int = 0,
-                    context_mapped: bool = True) -> _Node:
-        node = _Node(url=url, parent=parent, context=context, in_section=in_section,
-                     depth=depth, context_mapped=context_mapped)
+    def _fetch_page(
+        self,
+        url: str,
+        parent: str | None,
+        context: ObligationRef | None,
+        *,
+        in_section: bool,
+        purpose: str,
+        depth: int = 0,
+        context_mapped: bool = True,
+    ) -> _Node:
+        node = _Node(
+            url=url,
+            parent=parent,
+            context=context,
+            in_section=in_section,
+            depth=depth,
+            context_mapped=context_mapped,
+        )
         self.nodes[url] = node
         if purpose != "home" and not self.source.robots_allows(url):
             node.robots_blocked = True
@@ -619,13 +687,23 @@ class _Crawl:
     def _analyse(self, node: _Node) -> PageAnalysis:
         base = node.result.final_url if node.result and node.result.final_url else node.url
         parent = self.nodes.get(node.parent) if node.parent else None
-        hint = node.local_law if node.local_law is not None else (
-            parent.local_law if parent is not None else None)
+        hint = (
+            node.local_law
+            if node.local_law is not None
+            else (parent.local_law if parent is not None else None)
+        )
         context = self._alias(node.context) if node.context else None
-        analysis = classify_page(node.html, base, self.catalog, context,
-                                 in_section=node.in_section, local_law=hint,
-                                 context_mapped=self._is_mapped(node.context, node.context_mapped)
-                                 if node.context else True)
+        analysis = classify_page(
+            node.html,
+            base,
+            self.catalog,
+            context,
+            in_section=node.in_section,
+            local_law=hint,
+            context_mapped=self._is_mapped(node.context, node.context_mapped)
+            if node.context
+            else True,
+        )
         node.local_law = analysis.local_law
         return analysis
 
@@ -677,16 +755,20 @@ class _Crawl:
             if node.is_file:
                 continue
             result = node.result
-            self.harvest.pages.append(PageVisit(
-                url=url, depth=depths.get(url, -1),
-                status_code=result.status_code if result else None,
-                error="robots" if node.robots_blocked else (result.error if result else None),
-                parent=node.parent,
-                context=self._alias(node.context).obligation_id if node.context else None,
-                final_url=normalize_url(result.final_url) if result and result.final_url
-                else None,
-                title=node.analysis.title[:200] if node.analysis else "",
-            ))
+            self.harvest.pages.append(
+                PageVisit(
+                    url=url,
+                    depth=depths.get(url, -1),
+                    status_code=result.status_code if result else None,
+                    error="robots" if node.robots_blocked else (result.error if result else None),
+                    parent=node.parent,
+                    context=self._alias(node.context).obligation_id if node.context else None,
+                    final_url=normalize_url(result.final_url)
+                    if result and result.final_url
+                    else None,
+                    title=node.analysis.title[:200] if node.analysis else "",
+                )
+            )
         self.harvest.pages.sort(key=lambda page: (page.depth, page.url))
         if self.section is not None:
             self.harvest.transparency_depth = depths.get(self.section)
@@ -701,19 +783,30 @@ class _Crawl:
         mapped = [link for link in links if link.mapped]
         ids = dict.fromkeys([*(link.ref.obligation_id for link in mapped), *contexts, *notes])
         for obligation_id in ids:
-            self.harvest.hits.append(self._make_hit(
-                obligation_id, mapped, contexts.get(obligation_id, []), notes.get(obligation_id),
-                depths,
-            ))
+            self.harvest.hits.append(
+                self._make_hit(
+                    obligation_id,
+                    mapped,
+                    contexts.get(obligation_id, []),
+                    notes.get(obligation_id),
+                    depths,
+                )
+            )
         self.harvest.hits.sort(key=lambda hit: _id_sort_key(hit.obligation_id))
         seen: set[tuple[str, str]] = set()
         for link in links:
             if not link.mapped and (link.cited, link.url) not in seen:
                 seen.add((link.cited, link.url))
-                self.harvest.unmapped.append(UnmappedRef(
-                    link.cited, link.url, link.text, link.via, link.found_on,
-                    self._target_depth(link, depths),
-                ))
+                self.harvest.unmapped.append(
+                    UnmappedRef(
+                        link.cited,
+                        link.url,
+                        link.text,
+                        link.via,
+                        link.found_on,
+                        self._target_depth(link, depths),
+                    )
+                )
 
     def _is_mapped(self, ref: ObligationRef, mapped: bool) -> bool:
         return mapped or ref.obligation_id in self.aliases
@@ -725,10 +818,19 @@ class _Crawl:
             if node.analysis is None:
                 continue
             for link in node.analysis.obligation_links:
-                seen.append(_LinkSeen(
-                    self._alias(link.ref), link.cited, self._is_mapped(link.ref, link.mapped),
-                    link.url, link.text, link.via, url, link.is_resource, next(order),
-                ))
+                seen.append(
+                    _LinkSeen(
+                        self._alias(link.ref),
+                        link.cited,
+                        self._is_mapped(link.ref, link.mapped),
+                        link.url,
+                        link.text,
+                        link.via,
+                        url,
+                        link.is_resource,
+                        next(order),
+                    )
+                )
         return seen
 
     def _node_context(self, node: _Node) -> str | None:
@@ -757,9 +859,14 @@ class _Crawl:
                     notes.setdefault(self._alias(note.ref).obligation_id, (node, note))
         return notes
 
-    def _make_hit(self, obligation_id: str, links: list[_LinkSeen], pages: list[_Node],
-                  row_note: tuple[_Node, Justification] | None,
-                  depths: dict[str, int]) -> Hit:
+    def _make_hit(
+        self,
+        obligation_id: str,
+        links: list[_LinkSeen],
+        pages: list[_Node],
+        row_note: tuple[_Node, Justification] | None,
+        depths: dict[str, int],
+    ) -> Hit:
         own = [link for link in links if link.ref.obligation_id == obligation_id]
         listings = self._resources_for(obligation_id, depths)
         if own:
@@ -787,9 +894,17 @@ class _Crawl:
         pages_ok = [n for n in pages if n.analysis is not None]
         info_depths += [depths[n.url] for n in pages_ok if n.analysis.has_table and n.url in depths]
         return Hit(
-            obligation_id=obligation_id, cited_id=cited, url=url, depth=depth,
-            info_depth=min(info_depths) if info_depths else None, via=via, text=text,
-            found_on=found_on, is_resource=is_resource, status_code=status, error=error,
+            obligation_id=obligation_id,
+            cited_id=cited,
+            url=url,
+            depth=depth,
+            info_depth=min(info_depths) if info_depths else None,
+            via=via,
+            text=text,
+            found_on=found_on,
+            is_resource=is_resource,
+            status_code=status,
+            error=error,
             resources=listings,
             justification=self._justification(pages) or (row_note[1].text if row_note else None),
             has_table=any(n.analysis.has_table for n in pages_ok),
@@ -824,8 +939,9 @@ class _Crawl:
             return None
         if link.inherited:
             return self._node_context(node)
-        return self._alias(link.ref).obligation_id if self._is_mapped(link.ref, link.mapped) \
-            else None
+        return (
+            self._alias(link.ref).obligation_id if self._is_mapped(link.ref, link.mapped) else None
+        )
 
     def _justification(self, pages: list[_Node]) -> str | None:
         for node in sorted(pages, key=lambda node: node.depth):
@@ -877,8 +993,17 @@ class _Crawl:
         if check is None:
             return
         if check.error is not None:
-            working = next((r for r in hit.resources if r.depth == hit.depth and r.checked
-                            and r.error is None and r.found_on == hit.found_on), None)
+            working = next(
+                (
+                    r
+                    for r in hit.resources
+                    if r.depth == hit.depth
+                    and r.checked
+                    and r.error is None
+                    and r.found_on == hit.found_on
+                ),
+                None,
+            )
             if working is not None:
                 hit.url, hit.text, check = working.url, working.text, working
         hit.status_code, hit.error = check.status_code, check.error
@@ -903,9 +1028,10 @@ class _Crawl:
         for node in ordered:
             pnt.extend(u for u in node.analysis.pnt_links if u not in pnt)
             if node.analysis.cited_law:
-                laws.append(node.analysis.cited_law)
+                laws.append((not node.analysis.law_named, node.analysis.cited_law))
         self.harvest.pnt_links = pnt
-        self.harvest.cited_law = laws[0] if laws else None
+        # a page naming the law beats one that only shows an article number
+        self.harvest.cited_law = min(laws, key=lambda law: law[0])[1] if laws else None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -954,9 +1080,17 @@ def _robots_row(status: Any) -> dict | None:
     if not robots_url or (status.status_code is None and status.error is None):
         return None
     return {
-        "url": robots_url, "final_url": robots_url, "status_code": status.status_code,
-        "content_type": None, "declared_type": None, "bytes": None, "sha256": None,
-        "elapsed_ms": None, "fetched_at": _now(), "redirects": 0, "error": status.error,
+        "url": robots_url,
+        "final_url": robots_url,
+        "status_code": status.status_code,
+        "content_type": None,
+        "declared_type": None,
+        "bytes": None,
+        "sha256": None,
+        "elapsed_ms": None,
+        "fetched_at": _now(),
+        "redirects": 0,
+        "error": status.error,
         "error_detail": getattr(status, "detail", None) or None,
     }
 
@@ -974,8 +1108,11 @@ def _is_html(result: FetchResult) -> bool:
         return True
     if result.sniffed_type in (None, "text/plain") and result.declared_type in HTML_TYPES:
         return True
-    return result.sniffed_type is None and result.declared_type is None and (
-        result.content.lstrip()[:1] == b"<")
+    return (
+        result.sniffed_type is None
+        and result.declared_type is None
+        and (result.content.lstrip()[:1] == b"<")
+    )
 
 
 def _link_urls(analysis: PageAnalysis) -> set[str]:
@@ -1011,8 +1148,12 @@ def _under(url: str, section: str) -> bool:
     return urlsplit(url).path.startswith(folder) and folder != "/"
 
 
-def _in_catalog(ref: ObligationRef, catalog: CatalogLike) -> bool:
-    return any(ref.covers(o) or o.obligation_id == ref.obligation_id for o in catalog.obligations)
+def _release(node: _Node) -> None:
+    """Drop a page's body once it is read: a harvest keeps hashes and sizes, and a crawl of
+    hundreds of pages should not hold them all in memory (files keep theirs for the check)."""
+    node.html = ""
+    if node.result is not None and not node.is_file and node.result.content:
+        node.result = replace(node.result, content=b"")
 
 
 def _fill_check(resource: ResourceCheck, result: FetchResult) -> None:
@@ -1027,8 +1168,16 @@ def _fill_check(resource: ResourceCheck, result: FetchResult) -> None:
 
 
 def _copy_check(source: ResourceCheck, target: ResourceCheck) -> None:
-    for name in ("checked", "status_code", "error", "final_url", "declared_type",
-                 "sniffed_type", "bytes", "sha256"):
+    for name in (
+        "checked",
+        "status_code",
+        "error",
+        "final_url",
+        "declared_type",
+        "sniffed_type",
+        "bytes",
+        "sha256",
+    ):
         setattr(target, name, getattr(source, name))
 
 

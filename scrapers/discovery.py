@@ -29,8 +29,22 @@ from audit.obligations import Obligation, ObligationRef, int_to_roman, roman_to_
 MAX_FRACTION = 70  # Art. 70 has 48 fractions; state mirrors reach the 50s.
 VIAS = ("link_text", "heading", "table_cell", "url_pattern", "title_keywords")
 RESOURCE_EXTENSIONS = (
-    ".xlsx", ".xls", ".csv", ".pdf", ".doc", ".docx", ".zip", ".ods", ".json", ".xml", ".txt",
-    ".rar", ".7z", ".odt", ".ppt", ".pptx",
+    ".xlsx",
+    ".xls",
+    ".csv",
+    ".pdf",
+    ".doc",
+    ".docx",
+    ".zip",
+    ".ods",
+    ".json",
+    ".xml",
+    ".txt",
+    ".rar",
+    ".7z",
+    ".odt",
+    ".ppt",
+    ".pptx",
 )
 PNT_HOSTS = ("plataformadetransparencia.org.mx", "consultapublicamx")
 
@@ -44,8 +58,10 @@ class CatalogLike(Protocol):
 
 # --------------------------------------------------------------------------- text helpers
 
-_MOJIBAKE_PAIR = re.compile("[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
-                            "\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]")
+_MOJIBAKE_PAIR = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
+    "\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2122]"
+)
 
 
 def _fix_mojibake_pair(match: re.Match[str]) -> str:
@@ -130,11 +146,11 @@ _ARTICLE = re.compile(
     r"(?<![a-z])art(?:[i?]culos?|s)?\.?[\s_:-]*(?:no\.?\s*)?(?P<art>\d{1,3})(?![0-9])"
 )
 _SUFFIX = re.compile(
-    r"^(?:\s*[-_.]?\s*\(?(?P<p>[a-h])\)"                                    # " b)", "(b)"
+    r"^(?:\s*[-_.]?\s*\(?(?P<p>[a-h])\)"  # " b)", "(b)"
     r"|[\s.,:;-]*(?:inciso|formato|apartado)\s*\(?(?P<w>[a-h])(?![a-z0-9])"  # ".- Inciso A"
-    r"|[-_](?P<d>[a-h])(?![a-z0-9])"                                        # "-B", "_a"
-    r"|\s*-\s*(?P<s>[a-h])(?=\s*[.)\-:]|\s*$)"                               # " - A.-"
-    r"|\s+(?P<e>[a-h])\s*$)"                                                # "XV b" at the end
+    r"|[-_](?P<d>[a-h])(?![a-z0-9])"  # "-B", "_a"
+    r"|\s*-\s*(?P<s>[a-h])(?=\s*[.)\-:]|\s*$)"  # " - A.-"
+    r"|\s+(?P<e>[a-h])\s*$)"  # "XV b" at the end
 )
 _LEADING_ROMAN = re.compile(r"^\(?(?P<num>[ivxl]+)(?P<adj>[a-h])?\)?(?P<rest>(?![a-z0-9]).*)$")
 _INCISO_REST = re.compile(r"^\s*[-.]?\s*\(?(?P<sub>[a-h])\)")
@@ -176,7 +192,7 @@ def _parse(
         fraction = _fraction(match.group("num"))
         if fraction is None:
             continue
-        subformat = match.group("adj") or _suffix_letter(normalized[match.end():])
+        subformat = match.group("adj") or _suffix_letter(normalized[match.end() :])
         named = _nearest_article(normalized, match.start())
         return _make_ref(named or default_article or 70, fraction, subformat), bool(named)
     leading = _leading_roman(normalized, default_article, fraction_context)
@@ -332,7 +348,8 @@ def _stem(token: str) -> str:
 def _tokens(text: str) -> set[str]:
     words = re.findall(r"[a-z]{3,}", normalize_text(text))
     return {
-        _stem(word) for word in words
+        _stem(word)
+        for word in words
         if word not in _STOPWORDS and not (re.fullmatch(r"[ivxl]+", word) and _roman_value(word))
     }
 
@@ -343,6 +360,9 @@ class _TitleEntry:
     tokens: frozenset[str]
     keywords: tuple[frozenset[str], ...]  # stems of each key phrase
     phrases: tuple[str, ...]  # each key phrase as written, " padded " for a word match
+    # A split fraction's own title (``_fraction_entries``), whose ``tokens`` also pool its
+    # sub-formats' key phrases; empty for catalog obligations.
+    fraction_title: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -381,8 +401,15 @@ def _fraction_entries(catalog: CatalogLike, obligations: tuple[Obligation, ...])
             continue
         if title and title != first.title:
             keywords = tuple(dict.fromkeys(k for part in parts for k in part.keywords))
-            entries.append(replace(first, obligation_id=f"{article}-{fraction}",
-                                   subformat=None, title=title, keywords=keywords))
+            entries.append(
+                replace(
+                    first,
+                    obligation_id=f"{article}-{fraction}",
+                    subformat=None,
+                    title=title,
+                    keywords=keywords,
+                )
+            )
     return entries
 
 
@@ -393,11 +420,16 @@ def _catalog_index(catalog: CatalogLike) -> _CatalogIndex:
         return cached[1]
     obligations = tuple(catalog.obligations)
     entries = []
-    for obligation in (*obligations, *_fraction_entries(catalog, obligations)):
+    wholes = _fraction_entries(catalog, obligations)
+    for obligation in (*obligations, *wholes):
         keywords = tuple(frozenset(_tokens(k)) for k in obligation.keywords if _tokens(k))
-        tokens = frozenset(_tokens(obligation.title)).union(*keywords)
+        own = frozenset(_tokens(obligation.title))
+        tokens = own.union(*keywords)
         phrases = tuple(_padded(k) for k in obligation.keywords if _padded(k).strip())
-        entries.append(_TitleEntry(obligation, tokens, keywords, phrases))
+        whole = any(obligation is entry for entry in wholes)
+        entries.append(
+            _TitleEntry(obligation, tokens, keywords, phrases, own if whole else frozenset())
+        )
     frequency = Counter(token for entry in entries for token in entry.tokens)
     total = max(len(entries), 1)
     idf = {token: math.log((total + 1) / (count + 0.5)) for token, count in frequency.items()}
@@ -430,6 +462,8 @@ class _TitleScore:
     shared: int
     specificity: float = 0.0  # share of the entry's own words the text repeats
     words: frozenset[str] = frozenset()  # the text's words the entry explains
+    phrases: frozenset[str] = frozenset()  # the entry's key phrases the text contains
+    own_title: str = ""  # a split fraction's own title, " padded " (whole-fraction entries)
 
 
 def _padded(text: str) -> str:
@@ -445,13 +479,17 @@ def _title_scores(text: str, index: _CatalogIndex) -> list[_TitleScore]:
     weight = {word: index.idf.get(word, index.unknown_idf) for word in words}
     total = sum(weight.values())
     positions = {p for word in words for p in index.by_token.get(word, ())}
-    positions |= {p for p, entry in enumerate(index.entries)
-                  if any(phrase in padded for phrase in entry.phrases)}
+    positions |= {
+        p
+        for p, entry in enumerate(index.entries)
+        if any(phrase in padded for phrase in entry.phrases)
+    }
     scored = []
     for entry in (index.entries[p] for p in sorted(positions)):
         shared = words & entry.tokens
         keyword_hit = any(keyword <= words for keyword in entry.keywords) or any(
-            phrase in padded for phrase in entry.phrases)
+            phrase in padded for phrase in entry.phrases
+        )
         evidence = sum(weight[word] for word in shared)
         if not keyword_hit and evidence < 1.2:
             continue
@@ -461,8 +499,21 @@ def _title_scores(text: str, index: _CatalogIndex) -> list[_TitleScore]:
             score = max(score, 0.5 + 0.5 * cover)
         if score >= 0.3:
             specificity = len(shared) / len(entry.tokens) if entry.tokens else 0.0
-            scored.append(_TitleScore(entry.obligation, round(score, 4), keyword_hit,
-                                      len(shared), specificity, frozenset(shared)))
+            if entry.fraction_title:  # the text may repeat the fraction's own title
+                own = len(words & entry.fraction_title) / len(entry.fraction_title)
+                specificity = max(specificity, own)
+            scored.append(
+                _TitleScore(
+                    entry.obligation,
+                    round(score, 4),
+                    keyword_hit,
+                    len(shared),
+                    specificity,
+                    frozenset(shared),
+                    frozenset(phrase for phrase in entry.phrases if phrase in padded),
+                    _padded(entry.obligation.title) if entry.fraction_title else "",
+                )
+            )
     scored.sort(key=lambda s: (-s.score, s.obligation.article, s.obligation.obligation_id))
     return scored
 
@@ -478,8 +529,20 @@ def match_by_title(text: str, catalog: CatalogLike) -> list[tuple[Obligation, fl
     return [(s.obligation, s.score) for s in _title_scores(text, _catalog_index(catalog))]
 
 
+def title_ref(text: str, catalog: CatalogLike) -> ObligationRef | None:
+    """The obligation a text names by title alone ("Sueldos y salarios" -> 70-VIII), or
+    None when no title stands out; a fraction-level ref when the text names a whole split
+    fraction or several of its sub-formats."""
+    return _map_by_title(text, catalog, _catalog_index(catalog), None)
+
+
 def map_to_catalog(
-    ref: ObligationRef, text: str, catalog: CatalogLike, *, local_law: bool = False
+    ref: ObligationRef,
+    text: str,
+    catalog: CatalogLike,
+    *,
+    local_law: bool = False,
+    mirrored: int | None = None,
 ) -> ObligationRef | None:
     """The catalog obligation a cited reference stands for, or None when undecidable.
 
@@ -487,13 +550,15 @@ def map_to_catalog(
     number. A state-law reference (``local_law``, or an article/fraction the catalog does not
     hold) is matched by the title words in ``text``; the cited fraction number only breaks
     ties, because state laws shift numbering (CDMX Art. 121 fr. IX is Art. 70 fr. VIII).
+    ``mirrored`` is the catalog article the cited state article is known to mirror (its
+    other fractions matched it): it breaks ties first.
     """
     index = _catalog_index(catalog)
     if ref.fraction is None:
         return ref if ref.article in index.articles else None
     if not local_law and (ref.article, ref.fraction) in index.fractions:
         return _catalog_ref(ref.article, ref.fraction, ref.subformat, index)
-    return _map_by_title(text, catalog, index, ref)
+    return _map_by_title(text, catalog, index, ref, mirrored)
 
 
 def _catalog_ref(
@@ -505,12 +570,17 @@ def _catalog_ref(
 
 
 def _map_by_title(
-    text: str, catalog: CatalogLike, index: _CatalogIndex, cited: ObligationRef | None
+    text: str,
+    catalog: CatalogLike,
+    index: _CatalogIndex,
+    cited: ObligationRef | None,
+    mirrored: int | None = None,
 ) -> ObligationRef | None:
     """Best title match, or None when weak or ambiguous.
 
-    Near-equal matches are narrowed by the cited article (when the catalog has it), then
-    the common-obligations article, then the cited fraction number and letter. Matches
+    Near-equal matches are narrowed by the article the cited state article mirrors (when
+    known), the cited article (when the catalog has it), then the common-obligations
+    article, then the cited fraction number and letter. Matches
     that are sub-formats of one fraction give the whole fraction, and so does a single
     sub-format when the portal cites that fraction without a letter ("Fr. 2. Su estructura
     orgánica completa" covers II-A and II-B).
@@ -524,6 +594,8 @@ def _map_by_title(
     close = [c for c in candidates if c.score >= top.score - 0.05]
     tied = [c.obligation for c in close]
     narrowing = []
+    if mirrored is not None:
+        narrowing.append(lambda o: o.article == mirrored)
     if cited is not None:
         narrowing.append(lambda o: o.article == cited.article)
     if index.common_article is not None:
@@ -546,19 +618,22 @@ def _map_by_title(
         # repeats most closely wins: "Inventario de bienes muebles" is XXXIV-A, not
         # "Inventario de altas practicadas a bienes muebles" (B). Words for several of
         # them ("adjudicación directa … licitación") mean the whole fraction.
-        ranked = sorted((c for c in close if c.obligation in tied and c.obligation.subformat),
-                        key=lambda c: -c.specificity)
+        ranked = sorted(
+            (c for c in close if c.obligation in tied and c.obligation.subformat),
+            key=lambda c: -c.specificity,
+        )
         same_words = len({c.words for c in ranked}) == 1
         if same_words and ranked[0].specificity - ranked[1].specificity >= 0.2:
             letters = {ranked[0].obligation.subformat}
     whole = next((c for c in close if c.obligation in tied and not c.obligation.subformat), None)
     if whole is not None and letters:
-        best_letter = max(c.specificity for c in close
-                          if c.obligation in tied and c.obligation.subformat)
-        if whole.specificity >= 0.9 * best_letter:
+        parts = [c for c in close if c.obligation in tied and c.obligation.subformat]
+        best_letter = max(c.specificity for c in parts)
+        if whole.specificity >= 0.9 * best_letter and not _names_one_part(whole, parts):
             letters = set()  # the text is the fraction's own title (Art. 70-XLII's = XLII-B's)
     whole_fraction = len(letters) != 1 or (
-        cited is not None and cited.subformat is None
+        cited is not None
+        and cited.subformat is None
         and cited.fraction == winner.fraction  # the article may be the state law's number
     )
     if whole_fraction:
@@ -566,12 +641,25 @@ def _map_by_title(
     return ObligationRef(winner.article, winner.fraction, letters.pop())
 
 
+def _names_one_part(whole: _TitleScore, parts: list[_TitleScore]) -> bool:
+    """The text uses a key phrase of one sub-format that neither its siblings nor the
+    fraction's own title use: "Otros estudios financiados con recursos públicos" is
+    70-XLI-D even though every other word is Art. 70-XLI's title."""
+    for part in parts:
+        others = set().union(*(p.phrases for p in parts if p is not part))
+        if any(phrase not in others and phrase not in whole.own_title for phrase in part.phrases):
+            return True
+    return False
+
+
 def _closest_fraction(close: list[_TitleScore], tied: list[Obligation]) -> list[Obligation]:
     """Between different fractions scoring alike, the one whose title the text repeats
     most closely ("Los trámites, requisitos y formatos que ofrecen" is 70-XX, not 70-XXXVIII,
     which also speaks of trámites and requisitos); nothing when none stands out."""
-    ranked = sorted((c for c in close if c.obligation in tied
-                     and (c.keyword_hit or c.shared >= 3)), key=lambda c: -c.specificity)
+    ranked = sorted(
+        (c for c in close if c.obligation in tied and (c.keyword_hit or c.shared >= 3)),
+        key=lambda c: -c.specificity,
+    )
     if not ranked:
         return []
     best = ranked[0]
@@ -644,6 +732,7 @@ class PageAnalysis:
     has_table: bool = False
     table_rows: int = 0
     cited_law: str | None = None
+    law_named: bool = False  # the page names the law; else ``cited_law`` is an article guess
     lists_fractions: bool = False
     link_count: int = 0
     text_chars: int = 0
@@ -674,10 +763,13 @@ def is_resource_url(url: str) -> bool:
         return True
     if "drive.google.com" in parts.netloc and "/file/" in path:
         return True
-    return bool(re.search(
-        r"(?:^|[/?&=_.-])(?:download|descarga|descargar|getfile|get_file|attachment|adjunto)"
-        r"(?:$|[/?&=_.-])", path + "?" + query,
-    ))
+    return bool(
+        re.search(
+            r"(?:^|[/?&=_.-])(?:download|descarga|descargar|getfile|get_file|attachment|adjunto)"
+            r"(?:$|[/?&=_.-])",
+            path + "?" + query,
+        )
+    )
 
 
 def _is_pnt(url: str) -> bool:
@@ -717,17 +809,36 @@ def _related_hosts(a: str, b: str) -> bool:
 
 
 _TRANSPARENCY_TERMS = (
-    ("obligaciones de transparencia", 6), ("portal de transparencia", 6),
-    ("ley general de transparencia", 5), ("informacion publica de oficio", 4),
-    ("obligaciones comunes", 4), ("transparencia", 4), ("sipot", 4), ("lgtaip", 4),
-    ("articulo 70", 4), ("art. 70", 4), ("art 70", 4), ("fracciones", 2),
-    ("acceso a la informacion", 2), ("unidad de transparencia", -2), ("proactiva", -5),
-    ("focalizada", -4), ("comite de transparencia", -2), ("solicitud", -2),
+    ("obligaciones de transparencia", 6),
+    ("portal de transparencia", 6),
+    ("ley general de transparencia", 5),
+    ("informacion publica de oficio", 4),
+    ("obligaciones comunes", 4),
+    ("transparencia", 4),
+    ("sipot", 4),
+    ("lgtaip", 4),
+    ("articulo 70", 4),
+    ("art. 70", 4),
+    ("art 70", 4),
+    ("fracciones", 2),
+    ("acceso a la informacion", 2),
+    ("unidad de transparencia", -2),
+    ("proactiva", -5),
+    ("focalizada", -4),
+    ("comite de transparencia", -2),
+    ("solicitud", -2),
     ("aviso de privacidad", -4),
 )
 _TRANSPARENCY_PATH = (
-    ("transparencia", 3), ("sipot", 4), ("obligaciones", 2), ("ley-general", 2), ("lgt", 2),
-    ("art70", 2), ("articulo-70", 2), ("proactiva", -4), ("focalizada", -3),
+    ("transparencia", 3),
+    ("sipot", 4),
+    ("obligaciones", 2),
+    ("ley-general", 2),
+    ("lgt", 2),
+    ("art70", 2),
+    ("articulo-70", 2),
+    ("proactiva", -4),
+    ("focalizada", -3),
 )
 
 
@@ -788,7 +899,8 @@ def pnt_links(html: str, base_url: str) -> list[str]:
 
 
 _NAV_POSITIVE = (
-    (r"(?<![0-9])(?:19|20)\d\d(?![0-9])", 3), (r"trimestre|semestre|periodo|ejercicio", 3),
+    (r"(?<![0-9])(?:19|20)\d\d(?![0-9])", 3),
+    (r"trimestre|semestre|periodo|ejercicio", 3),
     (r"fracc|articulo|obligacion|formato|sipot|transparencia|ley general|lgt", 2),
     (r"^ver\b|consultar|ver mas|detalle", 1),
 )
@@ -815,10 +927,28 @@ def navigation_score(text: str, url: str) -> float:
 # --------------------------------------------------------------------------- page context
 
 _BLOCK_SCOPES = ("footer", "header", "nav", "aside")
-_LABEL_TAGS = frozenset({
-    "h1", "h2", "h3", "h4", "h5", "h6", "dt", "summary", "caption", "legend", "label",
-    "button", "strong", "b", "span", "p", "a", "em",
-})
+_LABEL_TAGS = frozenset(
+    {
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "dt",
+        "summary",
+        "caption",
+        "legend",
+        "label",
+        "button",
+        "strong",
+        "b",
+        "span",
+        "p",
+        "a",
+        "em",
+    }
+)
 _LABEL_CLASS = re.compile(r"head|title|titulo|toggle|label|trigger|encabezado|collapsed", re.I)
 _INLINE_TAGS = ("strong", "b", "em", "i", "span", "font", "u", "small", "sup", "sub", "abbr", "a")
 _SKIP_TAGS = ("script", "style", "noscript", "template", "svg")
@@ -961,7 +1091,8 @@ def _is_data_table(body_rows: list[Tag], enumerated: int, base: str) -> bool:
     if max(len(_cells(row)) for row in body_rows) < 3:
         return False
     linked = sum(
-        1 for row in body_rows
+        1
+        for row in body_rows
         if any(_clean_href(a["href"], base) for a in row.find_all("a", href=True))
     )
     return linked * 2 < len(body_rows)
@@ -984,14 +1115,37 @@ def _lists_fractions(soup: BeautifulSoup) -> bool:
 # --------------------------------------------------------------------------- justification
 
 JUSTIFICATION_PHRASES = (
-    "no se genero", "no se ha generado", "no se han generado", "no se genera", "no genero",
-    "no aplica", "no le aplica", "no es aplicable", "no son aplicables",
-    "sin informacion que reportar", "sin informacion para reportar", "sin informacion generada",
-    "no se cuenta con", "no cuenta con informacion", "no existe informacion", "no se tiene",
-    "no se realizaron", "no se realizo", "no hubo", "no se presentaron", "no se han presentado",
-    "no se recibieron", "no se han recibido", "no se emitieron", "no se han emitido",
-    "no se otorgaron", "no se celebraron", "no se suscribieron", "no se llevaron a cabo",
-    "no ha generado", "no existen",
+    "no se genero",
+    "no se ha generado",
+    "no se han generado",
+    "no se genera",
+    "no genero",
+    "no aplica",
+    "no le aplica",
+    "no es aplicable",
+    "no son aplicables",
+    "sin informacion que reportar",
+    "sin informacion para reportar",
+    "sin informacion generada",
+    "no se cuenta con",
+    "no cuenta con informacion",
+    "no existe informacion",
+    "no se tiene",
+    "no se realizaron",
+    "no se realizo",
+    "no hubo",
+    "no se presentaron",
+    "no se han presentado",
+    "no se recibieron",
+    "no se han recibido",
+    "no se emitieron",
+    "no se han emitido",
+    "no se otorgaron",
+    "no se celebraron",
+    "no se suscribieron",
+    "no se llevaron a cabo",
+    "no ha generado",
+    "no existen",
 )
 _JUSTIFICATION = re.compile("|".join(re.escape(p) for p in JUSTIFICATION_PHRASES))
 
@@ -1025,7 +1179,9 @@ def _justifications(
         if ref and ref.fraction:
             note = next(filter(None, map(find_justification, parts[1:] or parts)), None)
         if ref and note:
-            mapped = map_to_catalog(ref, text, ctx.catalog, local_law=ctx.local_law)
+            mapped = map_to_catalog(
+                ref, text, ctx.catalog, local_law=ctx.local_law, mirrored=ctx.mirrored
+            )
             via = "table_cell" if item.name == "tr" else "list_item"
             per_ref.append(Justification(mapped or ref, note, via, mapped is not None))
             attributed.add(id(item))
@@ -1048,8 +1204,11 @@ def _justifications(
         block = " ".join(str(element).split())
         note = find_justification(block)
         ref, mapped = _block_ref(parent, ctx) if note else (None, False)
-        if note and ref is not None and ctx.known_ref is not None and (
-            not mapped or _covers(ref, ctx.known_ref)
+        if (
+            note
+            and ref is not None
+            and ctx.known_ref is not None
+            and (not mapped or _covers(ref, ctx.known_ref))
         ):
             ref = None  # on an obligation's page, the note is that obligation's
         if note and ref is not None:
@@ -1084,7 +1243,9 @@ def _block_ref(element: Tag, ctx: _PageContext) -> tuple[ObligationRef | None, b
     for label in labels:
         ref = parse_obligation_ref(label[:200], article)
         if ref is not None and ref.fraction:
-            mapped = map_to_catalog(ref, label, ctx.catalog, local_law=ctx.local_law)
+            mapped = map_to_catalog(
+                ref, label, ctx.catalog, local_law=ctx.local_law, mirrored=ctx.mirrored
+            )
             return (mapped or ref), mapped is not None
     return None, False
 
@@ -1104,6 +1265,7 @@ class _PageContext:
     tables: _TableInfo
     outline: dict[int, list[str]]
     page_ref_mapped: bool = True
+    mirrored: int | None = None  # catalog article the page's state article mirrors
 
     @property
     def known_ref(self) -> ObligationRef | None:
@@ -1128,47 +1290,131 @@ def classify_page(
     in this order: their own text, the first cell of their table row, the enclosing labels
     (accordion titles, nested list items, headings), their URL, and (inside a transparency
     section only, ``in_section``) the title words of their text. ``local_law`` is what the
-    pages above said about the law (a state law: map fractions by title); the page's own
-    mention of a law, if any, wins. ``context_mapped=False`` says ``context`` is a state-law
-    reference that matched no catalog obligation: the page's links are then read on their
-    own (titles included) rather than inheriting it.
+    pages above said about the law (a state law: map fractions by title); a law named in
+    the page's own content wins, one named only in its menus or footer does not.
+    ``context_mapped=False`` says ``context`` is a state-law reference that matched no
+    catalog obligation: the page's links are then read on their own (titles included)
+    rather than inheriting it.
     """
     soup = BeautifulSoup(html or "", "lxml")
     for tag in soup(list(_SKIP_TAGS)):
         tag.decompose()
     base = _base_url(soup, url)
     title = " ".join((soup.title.get_text(" ", strip=True) if soup.title else "").split())
-    headings = [" ".join(h.get_text(" ", strip=True).split())
-                for h in soup.find_all(["h1", "h2", "h3", "h4"])]
+    headings = [
+        " ".join(h.get_text(" ", strip=True).split())
+        for h in soup.find_all(["h1", "h2", "h3", "h4"])
+    ]
     headings = [h for h in headings if h]
     body_text = soup.get_text("\n")
-    law_text = "\n".join([title, *headings, body_text[:20000], url])
-    cited_law = detect_cited_law(law_text)
-    if _names_a_law(law_text):
-        local_law = bool(cited_law and "ley local" in cited_law)
-    inherited_or_own = local_law
-    if local_law is None:  # no law named here or above: guess from the article number
-        local_law = bool(cited_law and "ley local" in cited_law)
+    content, chrome = _content_and_chrome(soup)
+    law = _LawReading.of("\n".join([title, content[:20000], url]), chrome[:5000], local_law)
+    local_law = law.applied
     page_ref, article, page_ref_mapped = _page_ref(context, soup, title, catalog, local_law)
     page_ref_mapped = page_ref_mapped and (context is None or context_mapped)
     tables = _tables(soup, base)
     ctx = _PageContext(
-        catalog=catalog, base=base, page_ref=page_ref, article=article, local_law=local_law,
-        lists_fractions=_lists_fractions(soup), in_section=in_section, tables=tables,
-        outline=_outline(soup), page_ref_mapped=page_ref_mapped,
+        catalog=catalog,
+        base=base,
+        page_ref=page_ref,
+        article=article,
+        local_law=local_law,
+        lists_fractions=_lists_fractions(soup),
+        in_section=in_section,
+        tables=tables,
+        outline=_outline(soup),
+        page_ref_mapped=page_ref_mapped,
     )
     analysis = PageAnalysis(
-        url=normalize_url(url), title=title, headings=headings, page_ref=page_ref,
-        page_ref_mapped=page_ref_mapped, article=article, cited_law=cited_law,
+        url=normalize_url(url),
+        title=title,
+        headings=headings,
+        page_ref=page_ref,
+        page_ref_mapped=page_ref_mapped,
+        article=article,
+        cited_law=law.cited,
+        law_named=law.named,
         lists_fractions=ctx.lists_fractions,
-        has_table=bool(tables.data_table_ids), table_rows=tables.data_rows,
-        transparency_links=_transparency_links(soup, base), pnt_links=_pnt_links(soup, base),
-        text_chars=len(" ".join(body_text.split())), local_law=inherited_or_own,
+        has_table=bool(tables.data_table_ids),
+        table_rows=tables.data_rows,
+        transparency_links=_transparency_links(soup, base),
+        pnt_links=_pnt_links(soup, base),
+        text_chars=len(" ".join(body_text.split())),
+        local_law=law.reported,
     )
     _classify_links(soup, ctx, analysis)
+    ctx.mirrored = _mirrored_article(analysis, ctx)
+    if ctx.mirrored is not None:  # read the odd ones out again, knowing the article
+        analysis.obligation_links, analysis.article_links = [], []
+        analysis.resource_links, analysis.link_count = [], 0
+        _classify_links(soup, ctx, analysis)
     _embedded(soup, ctx, analysis)
     analysis.justification, analysis.justifications = _justifications(soup, ctx)
     return analysis
+
+
+def _content_and_chrome(soup: BeautifulSoup) -> tuple[str, str]:
+    """The page's own text (headings included) and the text of its chrome (header, nav,
+    footer, aside), each a newline-joined string."""
+    content: list[str] = []
+    chrome: list[str] = []
+    body = soup.body or soup
+    for element in body.find_all(string=True):
+        if type(element) is not NavigableString or not element.strip():
+            continue
+        in_chrome = element.parent is not None and (
+            element.parent.name in _BLOCK_SCOPES or _ancestor(element.parent, _BLOCK_SCOPES)
+        )
+        (chrome if in_chrome else content).append(str(element))
+    return "\n".join(content), "\n".join(chrome)
+
+
+def _mirrored_article(analysis: PageAnalysis, ctx: _PageContext) -> int | None:
+    """The catalog article a state-law article page mirrors, when most of its fractions
+    matched one article by title and some did not: a state's "Artículo 79 – Fideicomisos"
+    is Art. 77, so its "Fracción VI. El padrón de beneficiarios, en su caso" is 77-VI,
+    not the common obligations' 70-XV-B, which has the same title. None when there is
+    nothing to correct or no clear majority."""
+    if not ctx.local_law or ctx.article is None or ctx.known_ref is not None:
+        return None
+    prefix = f"{ctx.article}-"
+    articles = Counter(
+        link.ref.article
+        for link in analysis.obligation_links
+        if link.via == "link_text"
+        and link.mapped
+        and link.ref.fraction
+        and link.cited.startswith(prefix)
+    )
+    if not articles:
+        return None
+    article, count = articles.most_common(1)[0]
+    total = sum(articles.values())
+    if count == total or count < 3 or count * 3 < total * 2:
+        return None
+    return article
+
+
+@dataclass(frozen=True)
+class _LawReading:
+    cited: str | None  # detect_cited_law's label for the page
+    named: bool  # the page's own content names a law (not only an article number)
+    reported: bool | None  # state law per this page or the pages above; None: unknown
+    applied: bool  # what fraction mapping uses (unknown: guessed from the article number)
+
+    @classmethod
+    def of(cls, content: str, chrome: str, inherited: bool | None) -> _LawReading:
+        """A law named in the page's own content wins over what the pages above said, and
+        what they said wins over the site chrome: a menu entry "Ley General de
+        Transparencia" on every page of a state-law portal (a link to the law's text) says
+        nothing about the law one fraction's page publishes under."""
+        if _names_a_law(content):
+            cited = detect_cited_law(content)
+            guess = bool(cited and "ley local" in cited)
+            return cls(cited, True, guess, guess)
+        cited = detect_cited_law(f"{content}\n{chrome}")
+        guess = bool(cited and "ley local" in cited)
+        return cls(cited, False, inherited, guess if inherited is None else inherited)
 
 
 def _page_ref(
@@ -1221,8 +1467,7 @@ def _classify_links(soup: BeautifulSoup, ctx: _PageContext, analysis: PageAnalys
                 continue
             found = None
         inherited = found is None or (
-            found[1] != "link_text" and ctx.page_ref is not None
-            and _covers(found[0], ctx.page_ref)
+            found[1] != "link_text" and ctx.page_ref is not None and _covers(found[0], ctx.page_ref)
         )
         if found and not inherited:
             ref, via, cited, mapped = found
@@ -1269,7 +1514,8 @@ def _embedded(soup: BeautifulSoup, ctx: _PageContext, analysis: PageAnalysis) ->
 def _covers(outer: ObligationRef, inner: ObligationRef) -> bool:
     """``outer`` is ``inner`` or the whole fraction ``inner`` is a sub-format of."""
     return (outer.article, outer.fraction) == (inner.article, inner.fraction) and (
-        outer.subformat in (None, inner.subformat))
+        outer.subformat in (None, inner.subformat)
+    )
 
 
 def _find_ref(
@@ -1291,18 +1537,23 @@ def _find_ref(
     for source_text, via in candidates:
         if via != "link_text" and ctx.local_law and ctx.known_ref is not None:
             continue  # state-law numbers around an obligation's page are that obligation's
-        fraction_context = (
-            (via == "link_text" and ctx.lists_fractions)
-            or (via == "table_cell" and table is not None
-                and id(table) in ctx.tables.fraction_tables)
+        fraction_context = (via == "link_text" and ctx.lists_fractions) or (
+            via == "table_cell" and table is not None and id(table) in ctx.tables.fraction_tables
         )
         ref, named = _parse(source_text, article, fraction_context)
-        if ref is not None and not named and url_names_article and url_ref is not None and (
-            url_ref.fraction == ref.fraction and url_ref.article != ref.article
+        if (
+            ref is not None
+            and not named
+            and url_names_article
+            and url_ref is not None
+            and (url_ref.fraction == ref.fraction and url_ref.article != ref.article)
         ):  # "Fracc. IV" in a row, /SIPOT/LGTA76FIV/ in the link: Art. 76
             ref = ObligationRef(url_ref.article, ref.fraction, ref.subformat or url_ref.subformat)
-        if ref is not None and ref.subformat is None and url_ref is not None and (
-            (url_ref.article, url_ref.fraction) == (ref.article, ref.fraction)
+        if (
+            ref is not None
+            and ref.subformat is None
+            and url_ref is not None
+            and ((url_ref.article, url_ref.fraction) == (ref.article, ref.fraction))
         ):  # "Fracción X" in the text, /fracc-x-a in the link
             ref = ObligationRef(ref.article, ref.fraction, url_ref.subformat)
         if ref is None and via == "link_text":
@@ -1354,7 +1605,7 @@ def _label_article(labels: Iterable[str]) -> int | None:
 
 
 def _subformat_of_context(text: str, page_ref: ObligationRef | None) -> ObligationRef | None:
-    """"Formato A" / "Inciso b)" on a fraction's page is that fraction's sub-format."""
+    """ "Formato A" / "Inciso b)" on a fraction's page is that fraction's sub-format."""
     if page_ref is None or page_ref.fraction is None:
         return None
     match = _SUBFORMAT_LABEL.match(normalize_text(text))
@@ -1369,7 +1620,9 @@ def _resolve(
 ) -> tuple[ObligationRef, str, str, bool]:
     if ref.fraction is None:
         return ref, via, ref.obligation_id, True
-    mapped = map_to_catalog(ref, evidence, ctx.catalog, local_law=ctx.local_law)
+    mapped = map_to_catalog(
+        ref, evidence, ctx.catalog, local_law=ctx.local_law, mirrored=ctx.mirrored
+    )
     if mapped is not None and mapped.subformat is None and via != "link_text":
         mapped = _subformat_by_title(mapped, evidence, ctx.catalog) or mapped
     return (mapped or ref), via, ref.obligation_id, mapped is not None
@@ -1381,11 +1634,13 @@ def _subformat_by_title(
     """Under a fraction's heading, "Inventario de bienes muebles – 2024 (CSV)" is that
     fraction's sub-format whose title it repeats (one clear winner, or nothing)."""
     index = _catalog_index(catalog)
-    scores = [s for s in _title_scores(text, index)
-              if (s.obligation.article, s.obligation.fraction) == (ref.article, ref.fraction)
-              and s.obligation.subformat]
-    if not scores or scores[0].score < 0.45 or not (scores[0].keyword_hit
-                                                    or scores[0].shared >= 2):
+    scores = [
+        s
+        for s in _title_scores(text, index)
+        if (s.obligation.article, s.obligation.fraction) == (ref.article, ref.fraction)
+        and s.obligation.subformat
+    ]
+    if not scores or scores[0].score < 0.45 or not (scores[0].keyword_hit or scores[0].shared >= 2):
         return None
     if len(scores) > 1 and scores[1].score >= scores[0].score - 0.05:
         return None

@@ -95,6 +95,16 @@ def years_desc(entry: Entry) -> list[tuple[int, list[tuple[int, FilePlan]]]]:
             groupby(indexed, key=lambda item: item[1].period.year)]
 
 
+def by_period(items: list[tuple[int, FilePlan]]) -> list[tuple[str, list[tuple[int, FilePlan]]]]:
+    """A year's files grouped by period code, in order of first appearance. An entry that
+    publishes a whole fraction lists each sub-format's files in turn (A's T1-T4, then
+    B's), so one period's files are not contiguous: each period page must list them all."""
+    groups: dict[str, list[tuple[int, FilePlan]]] = {}
+    for item in items:
+        groups.setdefault(item[1].period.code, []).append(item)
+    return list(groups.items())
+
+
 @lru_cache(maxsize=65536)
 def slug(text: str, words: int = 4) -> str:
     plain = strip_accents(text).replace("/", " ")
@@ -288,12 +298,12 @@ class TablaTrimestral(Family):
             ypath = f"{epath}/{year}"
             year_links.append(link(ypath, str(year)))
             period_links = []
-            for code, group in groupby(items, key=lambda item: item[1].period.code):
+            for code, group in by_period(items):
                 ppath = f"{ypath}/{code.lower()}"
                 period_links.append(link(ppath, group_label(list(group))))
             site.page(ypath, 3, f"Ejercicio {year}",
                       lambda links=period_links, y=year: f"<h2>Ejercicio {y}</h2>" + ul(links))
-            for code, group in groupby(items, key=lambda item: item[1].period.code):
+            for code, group in by_period(items):
                 ppath = f"{ypath}/{code.lower()}"
                 files = self.files_list(site, portal, entry, list(group), path_of, 4, ppath)
                 site.page(ppath, 4, f"{year} {code}", lambda f=files: f"<h2>Archivos</h2>{f}")
@@ -473,7 +483,7 @@ class MenuAnidado(Family):
             ypath = f"/entrada/{next(counter)}"
             sections.append(f"<p>{link(ypath, f'Ejercicio {year}')}</p>")
             period_links = []
-            for _code, group in groupby(items, key=lambda item: item[1].period.code):
+            for _code, group in by_period(items):
                 group = list(group)
                 ppath = f"/entrada/{next(counter)}"
                 period_links.append(link(ppath, group_label(group)))
@@ -550,7 +560,7 @@ class RepositorioSipot(Family):
                     portal, p, [path_of(f).rsplit("/", 1)[-1] for _, f in it]), raw=True)
                 continue
             subdirs = []
-            for code, group in groupby(items, key=lambda item: item[1].period.code):
+            for code, group in by_period(items):
                 group = list(group)
                 sub = f"{'ANUAL' if group[0][1].whole_year else code}/"
                 spath = f"{ypath}{sub}"

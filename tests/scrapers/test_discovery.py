@@ -24,6 +24,7 @@ from scrapers.discovery import (
     normalize_url,
     parse_obligation_ref,
     pnt_links,
+    title_ref,
 )
 
 _SPEC = importlib.util.spec_from_file_location(
@@ -97,19 +98,35 @@ def test_parse_obligation_ref(text, article, fraction_context, expected):
 
 
 CITED_LAW_CASES = [
-    ("Obligaciones de Transparencia. Ley General de Transparencia y Acceso a la Información "
-     "Pública, Artículo 70", "Ley General de Transparencia y Acceso a la Información Pública, "
-     "Art. 70"),
-    ("Artículo 121 de la Ley de Transparencia, Acceso a la Información Pública y Rendición de "
-     "Cuentas de la Ciudad de México", "Art. 121 (ley local)"),
-    ("Ley 875 de Transparencia y Acceso a la Información Pública para el Estado de Veracruz, "
-     "artículo 15", "Art. 15 (ley local)"),
-    ("Ley de Transparencia y Acceso a la Información Pública del Estado de Durango, Artículo 65 "
-     "y la Ley General de Transparencia", "Art. 65 (ley local)"),
-    ("Artículo 81 de la Ley de Transparencia y Acceso a la Información Pública para el Estado "
-     "de Baja California", "Art. 81 (ley local)"),
-    ("Formatos LGTA70FVIII y LGTA70FXXVIII", "Ley General de Transparencia y Acceso a la "
-     "Información Pública, Art. 70"),
+    (
+        "Obligaciones de Transparencia. Ley General de Transparencia y Acceso a la Información "
+        "Pública, Artículo 70",
+        "Ley General de Transparencia y Acceso a la Información Pública, Art. 70",
+    ),
+    (
+        "Artículo 121 de la Ley de Transparencia, Acceso a la Información Pública y Rendición de "
+        "Cuentas de la Ciudad de México",
+        "Art. 121 (ley local)",
+    ),
+    (
+        "Ley 875 de Transparencia y Acceso a la Información Pública para el Estado de Veracruz, "
+        "artículo 15",
+        "Art. 15 (ley local)",
+    ),
+    (
+        "Ley de Transparencia y Acceso a la Información Pública del Estado de Durango, Artículo 65 "
+        "y la Ley General de Transparencia",
+        "Art. 65 (ley local)",
+    ),
+    (
+        "Artículo 81 de la Ley de Transparencia y Acceso a la Información Pública para el Estado "
+        "de Baja California",
+        "Art. 81 (ley local)",
+    ),
+    (
+        "Formatos LGTA70FVIII y LGTA70FXXVIII",
+        "Ley General de Transparencia y Acceso a la Información Pública, Art. 70",
+    ),
     ("A121Fr09_Remuneracion-bruta-y_2020.xlsx", "Art. 121 (ley local)"),
     ("Bienvenidos al H. Ayuntamiento. IV Informe de Gobierno", None),
 ]
@@ -132,10 +149,20 @@ TITLE_CASES = [
     # CDMX Art. 121 fr. IX is LGTAIP 70-VIII: the title wins over the number
     ("Fracción IX. La remuneración bruta y neta", "121-IX", True, "70-VIII"),
     # both XXVIII sub-formats match: the whole fraction
-    ("Fracción XXIX. Procedimientos de adjudicación directa, invitación restringida y "
-     "licitación", "121-XXIX", True, "70-XXVIII"),
+    (
+        "Fracción XXIX. Procedimientos de adjudicación directa, invitación restringida y "
+        "licitación",
+        "121-XXIX",
+        True,
+        "70-XXVIII",
+    ),
     ("Fracción VII. Directorio", "81-VII", True, "70-VII"),
     ("Fracción VII", "81-VII", True, None),  # no title to go by: left unmapped
+    # split fractions: the sub-format a text names, or the whole fraction (its own title)
+    ("Padrón de beneficiarios", None, False, "70-XV-B"),
+    ("Programas sociales desarrollados", None, False, "70-XV-A"),
+    ("La información de los programas de subsidios, estímulos y apoyos", None, False, "70-XV"),
+    ("Fr. 2. Su estructura orgánica completa", "70-II", True, "70-II"),
     ("", "70-VIII", False, "70-VIII"),  # general law, number in the catalog
     ("", "70-IX-A", False, "70-IX"),  # sub-format the catalog merges
 ]
@@ -144,13 +171,18 @@ TITLE_CASES = [
 @pytest.mark.parametrize(("text", "cited", "local_law", "expected"), TITLE_CASES)
 def test_title_matching(text, cited, local_law, expected):
     if cited is None:
-        matches = match_by_title(text, CATALOG)
-        best = matches[0][0].obligation_id if matches else None
-        tied = len(matches) > 1 and matches[1][1] >= matches[0][1] - 0.05
-        assert (None if tied else best) == expected
+        ref = title_ref(text, CATALOG)
+        assert (ref.obligation_id if ref else None) == expected
     else:
         ref = map_to_catalog(ObligationRef.parse(cited), text, CATALOG, local_law=local_law)
         assert (ref.obligation_id if ref else None) == expected
+
+
+def test_match_by_title_ranks_candidates():
+    matches = match_by_title("Remuneraciones y tabulador de sueldos", CATALOG)
+    assert matches[0][0].obligation_id == "70-VIII" and matches[0][1] >= 0.7
+    assert all(0.3 <= score <= 1.0 for _, score in matches)
+    assert match_by_title("Noticias y eventos", CATALOG) == []
 
 
 # --------------------------------------------------------------------------- sections
@@ -207,25 +239,37 @@ def test_pnt_links():
     ]
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("https://x.gob.mx/archivos/LGT_Art_70_Fr_VIII_2025.xlsx", True),
-    ("https://x.gob.mx/docs/Directorio%202025.PDF", True),
-    ("https://x.gob.mx/descargar.php?id=77", True),
-    ("https://x.gob.mx/ver.php?archivo=padron.csv", True),
-    ("https://drive.google.com/file/d/1AbC/view", True),
-    ("https://x.gob.mx/transparencia/fracc-viii", False),
-    ("https://x.gob.mx/index.php/pot/art81_fracc7", False),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://x.gob.mx/archivos/LGT_Art_70_Fr_VIII_2025.xlsx", True),
+        ("https://x.gob.mx/docs/Directorio%202025.PDF", True),
+        ("https://x.gob.mx/descargar.php?id=77", True),
+        ("https://x.gob.mx/ver.php?archivo=padron.csv", True),
+        ("https://drive.google.com/file/d/1AbC/view", True),
+        ("https://x.gob.mx/transparencia/fracc-viii", False),
+        ("https://x.gob.mx/index.php/pot/art81_fracc7", False),
+    ],
+)
 def test_is_resource_url(url, expected):
     assert is_resource_url(url) is expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("Durante el periodo que se informa este sujeto obligado no generó información. Gracias.",
-     "Durante el periodo que se informa este sujeto obligado no generó información."),
-    ("Sin información que reportar en el periodo.", "Sin información que reportar en el periodo."),
-    ("La información se actualiza trimestralmente.", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Durante el periodo que se informa este sujeto obligado no generó información. "
+            "Gracias.",
+            "Durante el periodo que se informa este sujeto obligado no generó información.",
+        ),
+        (
+            "Sin información que reportar en el periodo.",
+            "Sin información que reportar en el periodo.",
+        ),
+        ("La información se actualiza trimestralmente.", None),
+    ],
+)
 def test_find_justification(text, expected):
     assert find_justification(text) == expected
 
@@ -234,13 +278,16 @@ def test_find_justification(text, expected):
 
 
 def _page(body: str, title: str = "Portal") -> str:
-    return (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><header><a href='/'>Inicio</a></header>{body}"
-            "<footer><a href='/aviso-de-privacidad.pdf'>Aviso de privacidad</a>"
-            "<a href='/contacto'>Contacto</a></footer></body></html>")
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><header><a href='/'>Inicio</a></header>{body}"
+        "<footer><a href='/aviso-de-privacidad.pdf'>Aviso de privacidad</a>"
+        "<a href='/contacto'>Contacto</a></footer></body></html>"
+    )
 
 
-COSCOMATEPEC = _page("""
+COSCOMATEPEC = _page(
+    """
 <h2>Artículo 70. Obligaciones de Transparencia Comunes</h2>
 <table class="table table-striped">
  <thead><tr><th>Fracción</th><th>Descripción</th><th>Periodo</th><th>Formato</th></tr></thead>
@@ -259,9 +306,12 @@ COSCOMATEPEC = _page("""
       <td>No aplica: este sujeto obligado no tiene facultades para solicitar intervenciones.
       </td></tr>
  </tbody>
-</table>""", "Ley General | H. Ayuntamiento de Coscomatepec")
+</table>""",
+    "Ley General | H. Ayuntamiento de Coscomatepec",
+)
 
-TJATAM_FRACTION = _page("""
+TJATAM_FRACTION = _page(
+    """
 <aside><ul><li><a href="/transparencia/fracc-vii">Fracción VII</a></li>
 <li><a href="/transparencia/fracc-viii">Fracción VIII</a></li></ul></aside>
 <h1>Fracción VIII</h1>
@@ -273,7 +323,9 @@ TJATAM_FRACTION = _page("""
  <tr><th>Ejercicio</th><th>1er trimestre</th><th>2do trimestre</th></tr>
  <tr><td>2021</td><td><a href="/docs/2021/fracc-viii-1t.xlsx">XLSX</a></td>
      <td><a href="/docs/2021/fracc-viii-2t.xlsx">XLSX</a></td></tr>
-</table>""", "Fracción VIII - Tribunal de Justicia Administrativa")
+</table>""",
+    "Fracción VIII - Tribunal de Justicia Administrativa",
+)
 
 IEEBC_POT = _page("""
 <h1>Portal de Obligaciones de Transparencia</h1>
@@ -430,139 +482,354 @@ S = "https://portal.example.gob.mx"
 # (name, html, url, context, expected obligation links {(id, url, via)}, expected resources
 #  {(url, ref id)}, extra expectations)
 PAGE_CASES = [
-    ("fraction-table-direct-files", COSCOMATEPEC, f"{S}/transparencia/ley-general", None,
-     {("70-I", f"{S}/archivos/ley-general/LGT_Art_70_Fr_I_2025.xlsx", "table_cell"),
-      ("70-II-A", f"{S}/archivos/ley-general/estructura.xlsx", "table_cell"),
-      ("70-II-B", f"{S}/archivos/ley-general/organigrama.pdf", "table_cell"),
-      ("70-VII", f"{S}/transparencia/directorio", "table_cell"),
-      ("70-VIII", f"{S}/archivos/ley-general/remuneracion-1t-2025.xlsx", "table_cell"),
-      ("70-VIII", f"{S}/archivos/ley-general/remuneracion-2t-2025.xlsx", "table_cell")},
-     {(f"{S}/archivos/ley-general/LGT_Art_70_Fr_I_2025.xlsx", "70-I"),
-      (f"{S}/archivos/ley-general/estructura.xlsx", "70-II-A"),
-      (f"{S}/archivos/ley-general/organigrama.pdf", "70-II-B"),
-      (f"{S}/archivos/ley-general/remuneracion-1t-2025.xlsx", "70-VIII"),
-      (f"{S}/archivos/ley-general/remuneracion-2t-2025.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", None)},
-     {"is_section": True, "has_table": False, "justifications": {"70-XLVII": "No aplica"},
-      "cited_law": "Ley General de Transparencia y Acceso a la Información Pública, Art. 70"}),
-    ("per-fraction-trimester-table", TJATAM_FRACTION, f"{S}/transparencia/fracc-viii", None,
-     {("70-VII", f"{S}/transparencia/fracc-vii", "link_text"),
-      ("70-VIII", f"{S}/transparencia/fracc-viii", "link_text")},
-     {(f"{S}/docs/2020/fracc-viii-1s.pdf", "70-VIII"),
-      (f"{S}/docs/2020/fracc-viii-2s.pdf", "70-VIII"),
-      (f"{S}/docs/2021/fracc-viii-1t.xlsx", "70-VIII"),
-      (f"{S}/docs/2021/fracc-viii-2t.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", "70-VIII")},
-     {"page_ref": "70-VIII", "has_table": False}),
-    ("state-law-art81-fraction-pages", IEEBC_POT, f"{S}/index.php/pot", None,
-     {("70-VII", f"{S}/index.php/pot/art81_fracc7", "link_text"),
-      ("70-VIII", f"{S}/index.php/pot/art81_fracc8", "link_text"),
-      ("70-IX", f"{S}/index.php/pot/art81_fracc9", "link_text")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)},
-     {"cited": {"81-VII", "81-VIII", "81-IX"}, "cited_law": "Art. 81 (ley local)",
-      "is_section": True}),
-    ("cdmx-nested-menu-shifted-fractions", CDMX_MENU, f"{S}/fideicomiso-procinecdmx", None,
-     {("70-VIII", f"{S}/fideicomiso-procinecdmx/entrada/39538", "link_text"),
-      ("70-IX", f"{S}/fideicomiso-procinecdmx/entrada/39540", "link_text")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)},
-     {"cited": {"121-IX", "121-X"}, "cited_law": "Art. 121 (ley local)"}),
-    ("cdmx-entry-file-name-code", CDMX_ENTRY, f"{S}/fideicomiso-procinecdmx/entrada/39538",
-     None,
-     {("70-VIII", f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx",
-       "url_pattern")},
-     {(f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", None)},
-     {"cited": {"121-IX"}}),
-    ("cdmx-entry-with-context", CDMX_ENTRY, f"{S}/fideicomiso-procinecdmx/entrada/39538",
-     ObligationRef(70, "VIII"), set(),
-     {(f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", "70-VIII")},
-     {"page_ref": "70-VIII"}),
-    ("sipot-apache-root", SIPOT_ROOT, f"{S}/SIPOT/", None,
-     {("70-VIII", f"{S}/SIPOT/LGTA70FVIII/", "link_text"),
-      ("70-XXVIII", f"{S}/SIPOT/LGTA70FXXVIII/", "link_text"),
-      ("70-XXVIII-A", f"{S}/SIPOT/LGTA70FXXVIIIA/", "link_text")},
-     set(), {"is_section": True}),
-    ("sipot-apache-year", SIPOT_YEAR, f"{S}/SIPOT/LGTA70FVIII/2025/", None, set(),
-     {(f"{S}/SIPOT/LGTA70FVIII/2025/1T_2025.xlsx", "70-VIII"),
-      (f"{S}/SIPOT/LGTA70FVIII/2025/2T_2025.xlsx", "70-VIII")},
-     {"page_ref": "70-VIII", "has_table": False}),
-    ("accordion", ACCORDION, f"{S}/transparencia", None,
-     # the heading names the sub-format ("licitación pública" is XXVIII-A)
-     {("70-XXVIII-A", f"{S}/docs/licitaciones-2025-1t.xlsx", "heading"),
-      ("70-XXVIII-A", f"{S}/docs/licitaciones-2025-2t.xlsx", "heading"),
-      ("70-IX", f"{S}/docs/viaticos-2025.xlsx", "heading")},
-     {(f"{S}/docs/licitaciones-2025-1t.xlsx", "70-XXVIII-A"),
-      (f"{S}/docs/licitaciones-2025-2t.xlsx", "70-XXVIII-A"),
-      (f"{S}/docs/viaticos-2025.xlsx", "70-IX"), (f"{S}/aviso-de-privacidad.pdf", None)},
-     {}),
-    ("definition-list-and-details", DEFINITIONS, f"{S}/transparencia", None,
-     {("70-VII", f"{S}/docs/directorio-2025.pdf", "heading"),
-      ("70-XI", f"{S}/docs/honorarios-2025.xlsx", "heading"),
-      ("70-IX", f"{S}/docs/viaticos.csv", "heading")},
-     {(f"{S}/docs/directorio-2025.pdf", "70-VII"), (f"{S}/docs/honorarios-2025.xlsx", "70-XI"),
-      (f"{S}/docs/viaticos.csv", "70-IX"), (f"{S}/aviso-de-privacidad.pdf", None)},
-     {}),
-    ("articles-71-72-under-headings", ART71, f"{S}/transparencia", None,
-     {("70-VIII", f"{S}/t/70/8", "link_text"), ("71-I-A", f"{S}/t/71/1a", "link_text"),
-      ("71-II-A", f"{S}/t/71/2a", "link_text"), ("71-II-B", f"{S}/t/71/2b", "link_text"),
-      ("72-I", f"{S}/t/72/1", "link_text")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)}, {}),
-    ("enumerated-bare-romans", ENUMERATED, f"{S}/transparencia", None,
-     {("70-I", f"{S}/t/1", "link_text"), ("70-II", f"{S}/t/2", "link_text"),
-      ("70-VIII", f"{S}/t/8", "link_text"), ("70-IX", f"{S}/t/9", "link_text")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)}, {"is_section": True}),
-    ("negative-home", HOME_NEGATIVE, f"{S}/", None, set(),
-     {(f"{S}/aviso-de-privacidad.pdf", None)},
-     {"is_section": False, "transparency": f"{S}/transparencia", "in_section": False}),
-    ("windows-1252-and-mojibake", CP1252_PAGE, f"{S}/transparencia", None,
-     {("70-VIII", f"{S}/t/a", "link_text"), ("70-IX", f"{S}/t/b", "link_text"),
-      ("70-XI", f"{S}/t/c", "link_text")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)}, {"is_section": True}),
-    ("subformats-on-fraction-page", FRACTION_II, f"{S}/t/2", ObligationRef(70, "II"),
-     {("70-II-A", f"{S}/docs/formato-a-estructura.xlsx", "link_text"),
-      ("70-II-B", f"{S}/docs/formato-b-organigrama.pdf", "link_text")},
-     {(f"{S}/docs/formato-a-estructura.xlsx", "70-II-A"),
-      (f"{S}/docs/formato-b-organigrama.pdf", "70-II-B"),
-      (f"{S}/aviso-de-privacidad.pdf", "70-II")}, {}),
-    ("title-keywords-in-section", SECTION_TITLES, f"{S}/transparencia", None,
-     {("70-VII", f"{S}/transparencia/directorio", "title_keywords"),
-      ("70-VIII", f"{S}/transparencia/sueldos", "title_keywords")},
-     {(f"{S}/aviso-de-privacidad.pdf", None)}, {"navigation": f"{S}/noticias"}),
-    ("title-keywords-not-on-home", SECTION_TITLES, f"{S}/", None, set(),
-     {(f"{S}/aviso-de-privacidad.pdf", None)}, {"in_section": False}),
-    ("justified-absence", JUSTIFIED, f"{S}/t/47", ObligationRef(70, "XLVII"), set(),
-     {(f"{S}/aviso-de-privacidad.pdf", "70-XLVII")},
-     {"justification": "no generó información", "has_table": False}),
-    ("inline-data-table", DIRECTORY_TABLE, f"{S}/t/7", ObligationRef(70, "VII"), set(),
-     {(f"{S}/aviso-de-privacidad.pdf", "70-VII")},
-     {"has_table": True, "table_rows": 3, "justification": None}),
-    ("year-links-inherit-context", YEARS, f"{S}/t/8", ObligationRef(70, "VIII"), set(),
-     {(f"{S}/aviso-de-privacidad.pdf", "70-VIII")},
-     {"navigation_refs": {f"{S}/t/8/2024": "70-VIII", f"{S}/t/8/2025": "70-VIII"}}),
-    ("url-patterns-and-cells", URL_ONLY, f"{S}/obligaciones", None,
-     {("70-XXVIII", f"{S}/transparencia/fraccion-28", "url_pattern"),
-      ("70-XXVIII", f"{S}/files/LGT_Art_70_Fr_XXVIII_2025_T1.xlsx", "url_pattern"),
-      ("70-XXVIII-B", f"{S}/transparencia/adjudicaciones", "table_cell")},
-     {(f"{S}/files/LGT_Art_70_Fr_XXVIII_2025_T1.xlsx", "70-XXVIII"),
-      (f"{S}/aviso-de-privacidad.pdf", None)}, {}),
-    ("headings-do-not-leak-into-footer", SECTIONS_WITH_FOOTER, f"{S}/obligaciones", None,
-     {("70-VII", f"{S}/docs/dir.pdf", "heading"), ("70-VIII", f"{S}/docs/rem.xlsx", "heading")},
-     {(f"{S}/docs/dir.pdf", "70-VII"), (f"{S}/docs/rem.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", None)}, {"page_ref": None}),
-    ("veracruz-format-code", VERACRUZ, f"{S}/transparencia", None,
-     {("70-VIII", f"{S}/docs/LTAIPVIL15VIII_Remuneracion_mensual.xlsx", "url_pattern")},
-     {(f"{S}/docs/LTAIPVIL15VIII_Remuneracion_mensual.xlsx", "70-VIII"),
-      (f"{S}/aviso-de-privacidad.pdf", None)},
-     {"cited": {"15-VIII"}, "cited_law": "Art. 15 (ley local)"}),
-    ("download-patterns", DOWNLOADS, f"{S}/t/15", None, set(),
-     {(f"{S}/descargar.php?id=77", "70-XV"), ("https://drive.google.com/file/d/1AbC/view",
-                                                "70-XV"),
-      (f"{S}/aviso-de-privacidad.pdf", "70-XV")}, {"page_ref": "70-XV"}),
-    ("pnt-only", PNT_ONLY, f"{S}/transparencia", None, set(),
-     {(f"{S}/aviso-de-privacidad.pdf", None)},
-     {"pnt": ["https://consultapublicamx.plataformadetransparencia.org.mx/vut-web/"],
-      "is_section": False}),
+    (
+        "fraction-table-direct-files",
+        COSCOMATEPEC,
+        f"{S}/transparencia/ley-general",
+        None,
+        {
+            ("70-I", f"{S}/archivos/ley-general/LGT_Art_70_Fr_I_2025.xlsx", "table_cell"),
+            ("70-II-A", f"{S}/archivos/ley-general/estructura.xlsx", "table_cell"),
+            ("70-II-B", f"{S}/archivos/ley-general/organigrama.pdf", "table_cell"),
+            ("70-VII", f"{S}/transparencia/directorio", "table_cell"),
+            ("70-VIII", f"{S}/archivos/ley-general/remuneracion-1t-2025.xlsx", "table_cell"),
+            ("70-VIII", f"{S}/archivos/ley-general/remuneracion-2t-2025.xlsx", "table_cell"),
+        },
+        {
+            (f"{S}/archivos/ley-general/LGT_Art_70_Fr_I_2025.xlsx", "70-I"),
+            (f"{S}/archivos/ley-general/estructura.xlsx", "70-II-A"),
+            (f"{S}/archivos/ley-general/organigrama.pdf", "70-II-B"),
+            (f"{S}/archivos/ley-general/remuneracion-1t-2025.xlsx", "70-VIII"),
+            (f"{S}/archivos/ley-general/remuneracion-2t-2025.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {
+            "is_section": True,
+            "has_table": False,
+            "justifications": {"70-XLVII": "No aplica"},
+            "cited_law": "Ley General de Transparencia y Acceso a la Información Pública, Art. 70",
+        },
+    ),
+    (
+        "per-fraction-trimester-table",
+        TJATAM_FRACTION,
+        f"{S}/transparencia/fracc-viii",
+        None,
+        {
+            ("70-VII", f"{S}/transparencia/fracc-vii", "link_text"),
+            ("70-VIII", f"{S}/transparencia/fracc-viii", "link_text"),
+        },
+        {
+            (f"{S}/docs/2020/fracc-viii-1s.pdf", "70-VIII"),
+            (f"{S}/docs/2020/fracc-viii-2s.pdf", "70-VIII"),
+            (f"{S}/docs/2021/fracc-viii-1t.xlsx", "70-VIII"),
+            (f"{S}/docs/2021/fracc-viii-2t.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", "70-VIII"),
+        },
+        {"page_ref": "70-VIII", "has_table": False},
+    ),
+    (
+        "state-law-art81-fraction-pages",
+        IEEBC_POT,
+        f"{S}/index.php/pot",
+        None,
+        {
+            ("70-VII", f"{S}/index.php/pot/art81_fracc7", "link_text"),
+            ("70-VIII", f"{S}/index.php/pot/art81_fracc8", "link_text"),
+            ("70-IX", f"{S}/index.php/pot/art81_fracc9", "link_text"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {
+            "cited": {"81-VII", "81-VIII", "81-IX"},
+            "cited_law": "Art. 81 (ley local)",
+            "is_section": True,
+        },
+    ),
+    (
+        "cdmx-nested-menu-shifted-fractions",
+        CDMX_MENU,
+        f"{S}/fideicomiso-procinecdmx",
+        None,
+        {
+            ("70-VIII", f"{S}/fideicomiso-procinecdmx/entrada/39538", "link_text"),
+            ("70-IX", f"{S}/fideicomiso-procinecdmx/entrada/39540", "link_text"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"cited": {"121-IX", "121-X"}, "cited_law": "Art. 121 (ley local)"},
+    ),
+    (
+        "cdmx-entry-file-name-code",
+        CDMX_ENTRY,
+        f"{S}/fideicomiso-procinecdmx/entrada/39538",
+        None,
+        {
+            (
+                "70-VIII",
+                f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx",
+                "url_pattern",
+            )
+        },
+        {
+            (f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {"cited": {"121-IX"}},
+    ),
+    (
+        "cdmx-entry-with-context",
+        CDMX_ENTRY,
+        f"{S}/fideicomiso-procinecdmx/entrada/39538",
+        ObligationRef(70, "VIII"),
+        set(),
+        {
+            (f"{S}/storage/app/uploads/public/A121Fr09_Remuneracion-bruta-y_2025.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", "70-VIII"),
+        },
+        {"page_ref": "70-VIII"},
+    ),
+    (
+        "sipot-apache-root",
+        SIPOT_ROOT,
+        f"{S}/SIPOT/",
+        None,
+        {
+            ("70-VIII", f"{S}/SIPOT/LGTA70FVIII/", "link_text"),
+            ("70-XXVIII", f"{S}/SIPOT/LGTA70FXXVIII/", "link_text"),
+            ("70-XXVIII-A", f"{S}/SIPOT/LGTA70FXXVIIIA/", "link_text"),
+        },
+        set(),
+        {"is_section": True},
+    ),
+    (
+        "sipot-apache-year",
+        SIPOT_YEAR,
+        f"{S}/SIPOT/LGTA70FVIII/2025/",
+        None,
+        set(),
+        {
+            (f"{S}/SIPOT/LGTA70FVIII/2025/1T_2025.xlsx", "70-VIII"),
+            (f"{S}/SIPOT/LGTA70FVIII/2025/2T_2025.xlsx", "70-VIII"),
+        },
+        {"page_ref": "70-VIII", "has_table": False},
+    ),
+    (
+        "accordion",
+        ACCORDION,
+        f"{S}/transparencia",
+        None,
+        # the heading names the sub-format ("licitación pública" is XXVIII-A)
+        {
+            ("70-XXVIII-A", f"{S}/docs/licitaciones-2025-1t.xlsx", "heading"),
+            ("70-XXVIII-A", f"{S}/docs/licitaciones-2025-2t.xlsx", "heading"),
+            ("70-IX", f"{S}/docs/viaticos-2025.xlsx", "heading"),
+        },
+        {
+            (f"{S}/docs/licitaciones-2025-1t.xlsx", "70-XXVIII-A"),
+            (f"{S}/docs/licitaciones-2025-2t.xlsx", "70-XXVIII-A"),
+            (f"{S}/docs/viaticos-2025.xlsx", "70-IX"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {},
+    ),
+    (
+        "definition-list-and-details",
+        DEFINITIONS,
+        f"{S}/transparencia",
+        None,
+        {
+            ("70-VII", f"{S}/docs/directorio-2025.pdf", "heading"),
+            ("70-XI", f"{S}/docs/honorarios-2025.xlsx", "heading"),
+            ("70-IX", f"{S}/docs/viaticos.csv", "heading"),
+        },
+        {
+            (f"{S}/docs/directorio-2025.pdf", "70-VII"),
+            (f"{S}/docs/honorarios-2025.xlsx", "70-XI"),
+            (f"{S}/docs/viaticos.csv", "70-IX"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {},
+    ),
+    (
+        "articles-71-72-under-headings",
+        ART71,
+        f"{S}/transparencia",
+        None,
+        {
+            ("70-VIII", f"{S}/t/70/8", "link_text"),
+            ("71-I-A", f"{S}/t/71/1a", "link_text"),
+            ("71-II-A", f"{S}/t/71/2a", "link_text"),
+            ("71-II-B", f"{S}/t/71/2b", "link_text"),
+            ("72-I", f"{S}/t/72/1", "link_text"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {},
+    ),
+    (
+        "enumerated-bare-romans",
+        ENUMERATED,
+        f"{S}/transparencia",
+        None,
+        {
+            ("70-I", f"{S}/t/1", "link_text"),
+            ("70-II", f"{S}/t/2", "link_text"),
+            ("70-VIII", f"{S}/t/8", "link_text"),
+            ("70-IX", f"{S}/t/9", "link_text"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"is_section": True},
+    ),
+    (
+        "negative-home",
+        HOME_NEGATIVE,
+        f"{S}/",
+        None,
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"is_section": False, "transparency": f"{S}/transparencia", "in_section": False},
+    ),
+    (
+        "windows-1252-and-mojibake",
+        CP1252_PAGE,
+        f"{S}/transparencia",
+        None,
+        {
+            ("70-VIII", f"{S}/t/a", "link_text"),
+            ("70-IX", f"{S}/t/b", "link_text"),
+            ("70-XI", f"{S}/t/c", "link_text"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"is_section": True},
+    ),
+    (
+        "subformats-on-fraction-page",
+        FRACTION_II,
+        f"{S}/t/2",
+        ObligationRef(70, "II"),
+        {
+            ("70-II-A", f"{S}/docs/formato-a-estructura.xlsx", "link_text"),
+            ("70-II-B", f"{S}/docs/formato-b-organigrama.pdf", "link_text"),
+        },
+        {
+            (f"{S}/docs/formato-a-estructura.xlsx", "70-II-A"),
+            (f"{S}/docs/formato-b-organigrama.pdf", "70-II-B"),
+            (f"{S}/aviso-de-privacidad.pdf", "70-II"),
+        },
+        {},
+    ),
+    (
+        "title-keywords-in-section",
+        SECTION_TITLES,
+        f"{S}/transparencia",
+        None,
+        {
+            ("70-VII", f"{S}/transparencia/directorio", "title_keywords"),
+            ("70-VIII", f"{S}/transparencia/sueldos", "title_keywords"),
+        },
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"navigation": f"{S}/noticias"},
+    ),
+    (
+        "title-keywords-not-on-home",
+        SECTION_TITLES,
+        f"{S}/",
+        None,
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {"in_section": False},
+    ),
+    (
+        "justified-absence",
+        JUSTIFIED,
+        f"{S}/t/47",
+        ObligationRef(70, "XLVII"),
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", "70-XLVII")},
+        {"justification": "no generó información", "has_table": False},
+    ),
+    (
+        "inline-data-table",
+        DIRECTORY_TABLE,
+        f"{S}/t/7",
+        ObligationRef(70, "VII"),
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", "70-VII")},
+        {"has_table": True, "table_rows": 3, "justification": None},
+    ),
+    (
+        "year-links-inherit-context",
+        YEARS,
+        f"{S}/t/8",
+        ObligationRef(70, "VIII"),
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", "70-VIII")},
+        {"navigation_refs": {f"{S}/t/8/2024": "70-VIII", f"{S}/t/8/2025": "70-VIII"}},
+    ),
+    (
+        "url-patterns-and-cells",
+        URL_ONLY,
+        f"{S}/obligaciones",
+        None,
+        {
+            ("70-XXVIII", f"{S}/transparencia/fraccion-28", "url_pattern"),
+            ("70-XXVIII", f"{S}/files/LGT_Art_70_Fr_XXVIII_2025_T1.xlsx", "url_pattern"),
+            ("70-XXVIII-B", f"{S}/transparencia/adjudicaciones", "table_cell"),
+        },
+        {
+            (f"{S}/files/LGT_Art_70_Fr_XXVIII_2025_T1.xlsx", "70-XXVIII"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {},
+    ),
+    (
+        "headings-do-not-leak-into-footer",
+        SECTIONS_WITH_FOOTER,
+        f"{S}/obligaciones",
+        None,
+        {("70-VII", f"{S}/docs/dir.pdf", "heading"), ("70-VIII", f"{S}/docs/rem.xlsx", "heading")},
+        {
+            (f"{S}/docs/dir.pdf", "70-VII"),
+            (f"{S}/docs/rem.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {"page_ref": None},
+    ),
+    (
+        "veracruz-format-code",
+        VERACRUZ,
+        f"{S}/transparencia",
+        None,
+        {("70-VIII", f"{S}/docs/LTAIPVIL15VIII_Remuneracion_mensual.xlsx", "url_pattern")},
+        {
+            (f"{S}/docs/LTAIPVIL15VIII_Remuneracion_mensual.xlsx", "70-VIII"),
+            (f"{S}/aviso-de-privacidad.pdf", None),
+        },
+        {"cited": {"15-VIII"}, "cited_law": "Art. 15 (ley local)"},
+    ),
+    (
+        "download-patterns",
+        DOWNLOADS,
+        f"{S}/t/15",
+        None,
+        set(),
+        {
+            (f"{S}/descargar.php?id=77", "70-XV"),
+            ("https://drive.google.com/file/d/1AbC/view", "70-XV"),
+            (f"{S}/aviso-de-privacidad.pdf", "70-XV"),
+        },
+        {"page_ref": "70-XV"},
+    ),
+    (
+        "pnt-only",
+        PNT_ONLY,
+        f"{S}/transparencia",
+        None,
+        set(),
+        {(f"{S}/aviso-de-privacidad.pdf", None)},
+        {
+            "pnt": ["https://consultapublicamx.plataformadetransparencia.org.mx/vut-web/"],
+            "is_section": False,
+        },
+    ),
 ]
 
 
@@ -572,13 +839,11 @@ PAGE_CASES = [
     ids=[case[0] for case in PAGE_CASES],
 )
 def test_classify_page(html, url, context, links, resources, extra):
-    analysis = classify_page(html, url, CATALOG, context,
-                             in_section=extra.get("in_section", True))
+    analysis = classify_page(html, url, CATALOG, context, in_section=extra.get("in_section", True))
     found = {(link.ref.obligation_id, link.url, link.via) for link in analysis.obligation_links}
     assert found == links
     found_resources = {
-        (link.url, link.ref.obligation_id if link.ref else None)
-        for link in analysis.resource_links
+        (link.url, link.ref.obligation_id if link.ref else None) for link in analysis.resource_links
     }
     assert found_resources == resources
     if "cited" in extra:
@@ -629,3 +894,138 @@ def test_malformed_links_are_skipped():
     <a href="/t/8">Fracción VIII</a>""")
     analysis = classify_page(html, S + "/", CATALOG)
     assert [link.url for link in analysis.obligation_links] == [f"{S}/t/8"]
+
+
+# --------------------------------------------------------------------------- state laws
+# These read pages against the real LGTAIP catalog: the traps come from titles the fixture
+# catalog does not hold (Art. 77's "El padrón de beneficiarios, en su caso").
+
+YUCATAN_LAW = "Ley de Transparencia y Acceso a la Información Pública del Estado de Yucatán"
+
+
+@pytest.fixture(scope="module")
+def lgtaip():
+    from audit.catalog import load_catalog
+
+    return load_catalog("LGTAIP-2015")
+
+
+def _state_page(main: str, menu_text: str = "Ley General de Transparencia") -> str:
+    """A state portal's page whose site menu links the transparency section under the
+    text "Ley General de Transparencia" (the law's name used as a menu label)."""
+    return (
+        "<!DOCTYPE html><html><head><title>Fracción 1 | Fondo Estatal</title></head><body>"
+        "<header><h1>Fondo Estatal</h1></header><nav><ul><li><a href='/'>Inicio</a></li>"
+        f"<li><a href='/transparencia'>{menu_text}</a></li>"
+        "<li><a href='/contacto'>Contacto</a></li></ul></nav>"
+        f"<main>{main}</main><footer><p>© 2025 Fondo Estatal</p></footer></body></html>"
+    )
+
+
+STATE_FRACTION_MAIN = """
+<h2>Fracción 1</h2><p>El marco normativo aplicable al sujeto obligado</p>
+<h3>Ejercicio 2025</h3>
+<ul class="archivos"><li><a href="/uploads/A72Fr01_El-marco-normativo_2025.xlsx">
+Ejercicio 2025 (XLSX)</a></li></ul>"""
+
+
+def test_menu_naming_the_general_law_does_not_override_the_state_law(lgtaip):
+    """Yucatán Art. 72 mirrors Art. 70: its fraction 1 page (reached as 70-I from the article
+    page, which names the state law) links A72Fr01_….xlsx. The site menu's "Ley General de
+    Transparencia" must not turn the page into a general-law one, where 72-I is the
+    legislative agenda."""
+    url = f"{S}/entrada/47176"
+    context = ObligationRef.parse("70-I")
+    analysis = classify_page(_state_page(STATE_FRACTION_MAIN), url, lgtaip, context, local_law=True)
+    assert analysis.local_law is True
+    assert analysis.obligation_links == []
+    assert {(r.url, r.ref.obligation_id) for r in analysis.resource_links} == {
+        (f"{S}/uploads/A72Fr01_El-marco-normativo_2025.xlsx", "70-I")
+    }
+
+
+@pytest.mark.parametrize(
+    ("main", "menu_text", "inherited", "expected"),
+    [
+        # the page's own content names a law: it wins over the pages above
+        (f"<p>{YUCATAN_LAW}</p>", "Transparencia", False, True),
+        (
+            "<p>Ley General de Transparencia y Acceso a la Información Pública</p>",
+            "Transparencia",
+            True,
+            False,
+        ),
+        # only the menu names one: the pages above decide; with nothing above, the menu
+        ("<p>Fracción 1</p>", "Ley General de Transparencia", True, True),
+        ("<p>Fracción 1</p>", f"{YUCATAN_LAW}", False, False),
+        ("<p>Fracción 1</p>", "Ley General de Transparencia", None, None),
+        ("<p>Artículo 121</p>", "Ley General de Transparencia", None, None),
+    ],
+)
+def test_law_reading_order(lgtaip, main, menu_text, inherited, expected):
+    analysis = classify_page(_state_page(main, menu_text), f"{S}/p", lgtaip, local_law=inherited)
+    assert analysis.local_law is expected
+
+
+def test_state_article_mirroring_a_specific_article(lgtaip):
+    """A state "Artículo 79 – Fideicomisos" mirrors LGTAIP Art. 77: its fraction VI, titled
+    exactly like 77-VI, is not the common obligations' 70-XV-B (same words)."""
+    titles = {
+        "I": "El nombre del servidor público y de la persona física o moral que represente al "
+        "fideicomitente, al fiduciario y al fideicomisario",
+        "II": "La unidad administrativa responsable del fideicomiso",
+        "III": "El monto total, el uso y destino del patrimonio fideicomitido",
+        "IV": "El saldo total al cierre del ejercicio fiscal",
+        "VI": "El padrón de beneficiarios, en su caso",
+    }
+    items = "".join(
+        f"<li><a href='/index.php/pot/art79_fracc{i}'>FRACCION {fraction}. {text.upper()}</a></li>"
+        for i, (fraction, text) in zip((1, 2, 3, 4, 6), titles.items(), strict=True)
+    )
+    heading = "<h2>ARTICULO 79. Fideicomisos y fondos públicos</h2>"
+    main = f"{heading}<p>{YUCATAN_LAW}</p><ul>{items}</ul>"
+    analysis = classify_page(
+        _state_page(main), f"{S}/index.php/pot/art79", lgtaip, ObligationRef(79), local_law=True
+    )
+    found = {link.cited: link.ref.obligation_id for link in analysis.obligation_links}
+    assert found == {
+        "79-I": "77-I",
+        "79-II": "77-II",
+        "79-III": "77-III",
+        "79-IV": "77-IV",
+        "79-VI": "77-VI",
+    }
+
+
+def test_state_article_mirroring_art_70_keeps_common_titles(lgtaip):
+    """The mirror only breaks ties: on a state article mirroring Art. 70, "Padrón de
+    beneficiarios" stays 70-XV-B."""
+    items = "".join(
+        f"<li><a href='/f{i}'>Fracción {i}. {text}</a></li>"
+        for i, text in (
+            (1, "El marco normativo aplicable al sujeto obligado"),
+            (3, "Las facultades de cada Área"),
+            (8, "La remuneración bruta y neta de todos los servidores públicos"),
+            (16, "Padrón de beneficiarios"),
+        )
+    )
+    main = f"<h2>Artículo 72</h2><p>{YUCATAN_LAW}</p><ul>{items}</ul>"
+    analysis = classify_page(
+        _state_page(main), f"{S}/art72", lgtaip, ObligationRef(72), local_law=True
+    )
+    found = {link.cited: link.ref.obligation_id for link in analysis.obligation_links}
+    assert found == {"72-I": "70-I", "72-III": "70-III", "72-VIII": "70-VIII", "72-XVI": "70-XV-B"}
+
+
+@pytest.mark.parametrize(
+    ("text", "cited", "expected"),
+    [
+        # a shifted state fraction titled with the whole fraction's own title (Art. 70-XLI's)
+        # is the whole fraction, not "Otros estudios financiados…" (XLI-D)
+        ("FRACCION XLIV. LOS ESTUDIOS FINANCIADOS CON RECURSOS PUBLICOS", "15-XLIV", "70-XLI"),
+        ("Fracción 44. Otros estudios financiados con recursos públicos", "15-XLIV", "70-XLI-D"),
+    ],
+)
+def test_whole_fraction_title_under_a_state_law(lgtaip, text, cited, expected):
+    ref = map_to_catalog(ObligationRef.parse(cited), text, lgtaip, local_law=True)
+    assert ref is not None and ref.obligation_id == expected

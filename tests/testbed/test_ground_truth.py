@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import csv
 
+import lxml.html
 from testbed_helpers import crawl, element_texts, route_key, shows_title
 
 from testbed.defects import DEFECTS
@@ -102,6 +103,27 @@ def _check_portal(net, portal):
         assert layout.info_depth <= deepest_allowed
         if entry.deep:
             assert layout.info_depth > 3
+
+
+def test_whole_fractions_nested_by_period_list_every_file(catalog):
+    """Deep entries that publish a whole fraction (one page for all its sub-formats) get
+    one page per period listing every sub-format's files of that period. (A repository
+    listing once showed "T1/" twice, once per sub-format, and served only the first one's
+    files, so the others' were published nowhere.) Seed 3 has such repositorio_sipot and
+    menu_anidado portals."""
+    from testbed import generate_network
+
+    net = generate_network(3, 40, catalog=catalog)
+    portals = [p for p in net.portals if gate_of(p) is None
+               and any(e.shared and e.deep for e in net.build(p)[1])]
+    assert {"repositorio_sipot", "menu_anidado"} <= {p.family for p in portals}
+    for portal in portals:
+        _check_portal(net, portal)
+        depth, pages, _ = crawl(net, portal)
+        for key, text in pages.items():
+            if depth[key] >= 3:  # year and period pages: each period once
+                hrefs = lxml.html.fromstring(text).xpath("//main//a/@href|//table//a/@href")
+                assert len(hrefs) == len(set(hrefs)), (portal.family, key)
 
 
 def test_defect_kinds_shape_plans_deterministically(net50):
