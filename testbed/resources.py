@@ -20,22 +20,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from audit.obligations import Obligation
+from audit.subjects import STATES
 from testbed.model import PUBLISHED_ON, FilePlan, Period, PortalSpec
 
 FORMATS_FILE = Path(__file__).with_name("data") / "sipot_formats.json"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIXED_TIME = dt.datetime(*PUBLISHED_ON, 9, 30, 0)
-STATE_CODES = {
-    "Aguascalientes": "AGU", "Baja California": "BCN", "Baja California Sur": "BCS",
-    "Campeche": "CAM", "Chiapas": "CHP", "Chihuahua": "CHH", "Ciudad de México": "CMX",
-    "Coahuila": "COA", "Colima": "COL", "Durango": "DUR", "Guanajuato": "GUA",
-    "Guerrero": "GRO", "Hidalgo": "HID", "Jalisco": "JAL", "Estado de México": "MEX",
-    "Michoacán": "MIC", "Morelos": "MOR", "Nayarit": "NAY", "Nuevo León": "NLE",
-    "Oaxaca": "OAX", "Puebla": "PUE", "Querétaro": "QUE", "Quintana Roo": "ROO",
-    "San Luis Potosí": "SLP", "Sinaloa": "SIN", "Sonora": "SON", "Tabasco": "TAB",
-    "Tamaulipas": "TAM", "Tlaxcala": "TLA", "Veracruz": "VER", "Yucatán": "YUC",
-    "Zacatecas": "ZAC",
-}
+STATE_CODES = {name: code for code, name in STATES.items()}
 
 # Synthetic values (no real person's data).
 FIRST_NAMES = ("Ana", "Luis", "María", "José", "Carmen", "Jorge", "Laura", "Miguel", "Rosa",
