@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from lupa.config import Settings
+from lupa.demo import DEMO_SEED, DEMO_SIZE
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -140,8 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="run the audit on the bundled testbed and score it")
-    demo.add_argument("--size", type=int, default=50)
-    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--size", type=int, default=DEMO_SIZE, help="testbed portals (default "
+                      f"{DEMO_SIZE})")
+    demo.add_argument("--seed", type=int, default=DEMO_SEED, help="testbed seed (default "
+                      f"{DEMO_SEED})")
     demo.add_argument("--as-of")
     demo.add_argument("--warehouse")
     demo.set_defaults(func=cmd_demo)
