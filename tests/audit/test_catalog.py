@@ -48,7 +48,7 @@ def test_default_law_is_listed_and_cached(cat: Catalog) -> None:
     assert DEFAULT_LAW == "LGTAIP-2015"
     assert DEFAULT_LAW in list_laws()
     assert load_catalog() is cat
-    assert (cat.law, cat.version) == ("LGTAIP-2015", "1.0.0")
+    assert (cat.law, cat.version) == ("LGTAIP-2015", "1.1.0")
     assert cat.common_article == 70
     assert cat.name.startswith("Ley General de Transparencia")
 
