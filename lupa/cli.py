@@ -117,6 +117,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    import json
+
+    from lupa.inspect import InspectError, format_report, inspect_target
+
+    try:
+        report = inspect_target(args.target, allow_private_networks=args.allow_private_networks)
+    except InspectError as exc:
+        print(f"lupa inspect: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    else:
+        print(format_report(report))
+    return 0
+
+
 def cmd_testbed(args: argparse.Namespace, rest: list[str]) -> int:
     from testbed.cli import main as testbed_main
 
@@ -154,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--ground-truth", required=True, help="the testbed's ground_truth/ folder")
     ev.add_argument("--warehouse")
     ev.set_defaults(func=cmd_evaluate)
+
+    ins = sub.add_parser("inspect", help="what Lupa sees in one published file")
+    ins.add_argument("target", metavar="FILE_OR_URL")
+    ins.add_argument("--json", action="store_true", help="machine-readable output")
+    ins.add_argument("--allow-private-networks", action="store_true",
+                     help="allow a loopback/private URL (testbeds)")
+    ins.set_defaults(func=cmd_inspect)
 
     mig = sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     mig.add_argument("--warehouse")
