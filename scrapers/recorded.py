@@ -68,7 +68,14 @@ class RecordedSource:
         rule = self._disallow_rule(url)
         return {"allowed": rule is None, "rule": rule, "source": "recorded"}
 
-    def fetch(self, url: str) -> FetchResult:
+    def fetch(self, url: str, method: str = "GET") -> FetchResult:
+        """Like ``Fetcher.fetch``; a HEAD answers with the recorded status and no body."""
+        result = self._fetch(url)
+        if method == "HEAD":
+            result.content = b""
+        return result
+
+    def _fetch(self, url: str) -> FetchResult:
         self.requested.append(url)
         if self._disallow_rule(url) is not None:
             return FetchResult(
