@@ -92,6 +92,13 @@ class Period:
             "source": self.source,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Period:
+        return cls(start=date.fromisoformat(data["start"]) if data.get("start") else None,
+                   end=date.fromisoformat(data["end"]) if data.get("end") else None,
+                   years=list(data.get("years") or []), label=data.get("label"),
+                   source=data.get("source"))
+
 
 @dataclass
 class Subtable:
@@ -206,6 +213,19 @@ class Document:
                 value = _plain(value)
             out[item.name] = value
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        """Inverse of ``to_dict``: the document without its table body and text, enough for
+        rules that judge a file after its bytes are gone (the audit task)."""
+        known = {item.name for item in fields(cls)} - set(_NOT_SERIALISED)
+        values = {key: value for key, value in data.items() if key in known}
+        if isinstance(values.get("period"), dict):
+            values["period"] = Period.from_dict(values["period"])
+        if isinstance(values.get("subtables"), dict):
+            values["subtables"] = {name: Subtable(**sub)
+                                   for name, sub in values["subtables"].items()}
+        return cls(**values)
 
 
 def _plain(value: Any) -> Any:

@@ -456,3 +456,16 @@ def test_template_summary_leaves_out_field_rows() -> None:
     assert summary["metadata"]["nombre_corto"] == "LGTA70FXXVIIIA"
     assert "field_types" not in summary["metadata"]
     assert summary["subtables"] == {"Tabla_334596": 2}
+
+
+def test_document_round_trips_through_its_dict():
+    from pathlib import Path
+
+    from scrapers.readers import Document
+
+    real = Path(__file__).resolve().parents[2] / "fixtures" / "real_sipot"
+    path = real / "export_2025_state_university_art70_frVIII.xlsx"
+    doc = read_document(path.read_bytes(), filename=path.name)
+    again = Document.from_dict(json.loads(json.dumps(doc.to_dict())))
+    assert again.to_dict() == doc.to_dict()
+    assert again.period.end == doc.period.end and again.warning_codes() == doc.warning_codes()
