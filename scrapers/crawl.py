@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import re
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +41,8 @@ from scrapers.discovery import (
     parse_obligation_ref,
 )
 from scrapers.results import FetchResult
+
+log = logging.getLogger(__name__)
 
 UNREACHABLE_ERRORS = frozenset(
     {"timeout", "connect", "dns", "tls", "redirect_loop", "too_many_redirects"}
@@ -123,6 +126,8 @@ class ResourceCheck(_FieldAccess):
     sniffed_type: str | None = None
     bytes: int | None = None
     sha256: str | None = None
+    # What a document reader made of the file (see lupa.documents), when one was given.
+    document: dict | None = None
 
 
 @dataclass
@@ -238,10 +243,12 @@ class _Crawl:
     """State of one portal's crawl; ``crawl_portal`` is the public entry point."""
 
     def __init__(
-        self, subject: Subject, source: PageSource, catalog: CatalogLike, settings: CrawlSettings
+        self, subject: Subject, source: PageSource, catalog: CatalogLike, settings: CrawlSettings,
+        reader: Callable[[FetchResult], dict | None] | None = None,
     ) -> None:
         self.subject = subject
         self.source = source
+        self.reader = reader
         self.catalog = catalog
         self.settings = settings
         self.harvest = PortalHarvest(
@@ -976,6 +983,8 @@ class _Crawl:
                     self.fetch_log.append((_row(result), resource.url, "resource"))
                     total += 1
                 _fill_check(resource, result)
+                if self.reader is not None:
+                    resource.document = self._read(result)
                 checked[resource.url] = resource
         for hit in self.harvest.hits:
             if hit.is_resource:
@@ -984,6 +993,13 @@ class _Crawl:
             self.harvest.notes.append(
                 f"resource budget reached ({self.settings.max_resources} checks)"
             )
+
+    def _read(self, result: FetchResult) -> dict | None:
+        try:
+            return self.reader(result)
+        except Exception as exc:  # a reader bug must not cost the portal its crawl
+            log.exception("reading %s failed", result.url)
+            return {"error": f"{type(exc).__name__}: {exc}"}
 
     def _settle_file_hit(self, hit: Hit) -> None:
         """A hit whose link is a file takes that file's check as its status; when a list
@@ -1042,13 +1058,15 @@ def crawl_portal(
     source: PageSource,
     catalog: CatalogLike,
     settings: CrawlSettings | None = None,
+    reader: Callable[[FetchResult], dict | None] | None = None,
 ) -> PortalHarvest:
     """Crawl one subject's portal through ``source`` and return what was found.
 
     Never raises for portal trouble: robots refusals, unreachable homes, missing sections,
-    broken links and budgets all end up as fields and notes of the harvest.
+    broken links and budgets all end up as fields and notes of the harvest. ``reader``, when
+    given, is called with every resource fetched and its result kept on the resource check.
     """
-    return _Crawl(subject, source, catalog, settings or CrawlSettings()).run()
+    return _Crawl(subject, source, catalog, settings or CrawlSettings(), reader).run()
 
 
 def _now() -> str:

@@ -736,3 +736,25 @@ def test_unanswered_robots_txt_means_an_unreachable_portal():
     harvest, _ = crawl({}, TJ + "/", source=Source(TJATAM))
     assert harvest.unreachable and harvest.robots_home_allowed
     assert harvest.hits == []
+
+
+def test_reader_sees_every_checked_resource_and_its_failures_are_contained():
+    seen: list[str] = []
+
+    def reader(result):
+        seen.append(result.url)
+        if "remuneracion" in result.url:
+            raise ValueError("reader bug")
+        return {"bytes": result.bytes}
+
+    source = RecordedSource(COSCOMATEPEC)
+    harvest = crawl_portal(subject("http://coscomatepec.example.gob.mx/"), source, CATALOG,
+                           CrawlSettings(), reader=reader)
+    checked = [r for hit in harvest.hits for r in hit.resources if r.checked]
+    answered = [r for r in checked if r.status_code == 200]
+    assert answered and all(r.document is not None for r in answered)
+    assert {r.url for r in checked} <= set(seen) | {r.url for r in checked if r.status_code != 200}
+    bad = [r for r in checked if "remuneracion" in r.url]
+    assert bad and bad[0].document == {"error": "ValueError: reader bug"}
+    again = PortalHarvest.from_dict(harvest.to_dict())
+    assert again.to_dict() == harvest.to_dict()
