@@ -1,0 +1,1 @@
+"""Great Expectations suites for published SIPOT datasets, and the runner that applies them."""
