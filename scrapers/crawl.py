@@ -11,10 +11,30 @@ the end as shortest paths over the links actually seen; a page reached late thro
 detour still gets the depth of its shortest known path. An obligation's ``info_depth`` is the
 smallest depth of a page, in that obligation's context, that links one of its resources or
 shows a data table; a file linked straight from a fractions list counts at the list's depth.
+
+Besides links, the crawl records what some answers *are* (``anomaly`` on pages, hits and
+files), so that the rules can tell an error page or a block page from published content:
+
+* ``soft_404``: a 200 answer that is an error page. Once per portal, right after the home page,
+  the crawl requests a made-up path (``/lupa-404-<hex>``, fixed per portal so that runs are
+  reproducible). When that probe is answered 200, pages whose own words match the probe's, or
+  that land where the probe was redirected, are error pages; so are pages with error wording
+  ("Página no encontrada", "Error 404") in their title, headings or a short body, and links
+  (pages or files) that land on the home page. Pages that list files or fractions, show a
+  data table or carry a justification note never are.
+* ``captcha``, ``waf``, ``login``: a challenge, a firewall's block page or a login form
+  (``scrapers.discovery.PageSignals``), whatever the HTTP status, also under a document's URL
+  (a 247-byte "PDF" that is a firewall's HTML).
+
+A page with an anomaly is not read for links. The home page and the transparency section are
+summarised (``HomeFetch``: links, text, scripts, ``<noscript>``, empty app roots, mojibake:
+the JS_REQUIRED and ENCODING_ERROR evidence); ``blocked_section`` is the most promising
+transparency link that was refused (401/403, challenge, login wall) when no section was found.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 import logging
@@ -36,6 +56,7 @@ from scrapers.discovery import (
     ResourceLink,
     classify_page,
     map_to_catalog,
+    normalize_text,
     normalize_url,
     origin,
     parse_obligation_ref,
@@ -48,6 +69,13 @@ UNREACHABLE_ERRORS = frozenset(
     {"timeout", "connect", "dns", "tls", "redirect_loop", "too_many_redirects"}
 )
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+BLOCK_ANOMALIES = frozenset({"captcha", "waf", "login"})
+SOFT_404 = "soft_404"
+NOT_FOUND_PREFIX = "/lupa-404-"
+# A page whose own words are this close to the not-found probe's (Jaccard) is an error page.
+PROBE_SIMILARITY = 0.85
+# Refusals whose HTML body is read to say why (captcha, firewall, login).
+_REFUSAL_STATUSES = frozenset({401, 403, 429, 503})
 _APACHE_SORT = re.compile(r"^C=[NMSD][;&]O=[AD]$", re.IGNORECASE)
 
 
@@ -91,6 +119,9 @@ class _FieldAccess:
 
 @dataclass
 class HomeFetch(_FieldAccess):
+    """One page's answer, summarised: the home page, the transparency section, a refused
+    section link, or the not-found probe (``PortalHarvest``)."""
+
     status_code: int | None = None
     error: str | None = None
     error_detail: str | None = None
@@ -98,6 +129,15 @@ class HomeFetch(_FieldAccess):
     content_type: str | None = None
     links: int = 0  # links and visible text size: JS_REQUIRED evidence for the rules
     text_chars: int = 0
+    url: str | None = None  # the URL requested (None on harvests older than this field)
+    title: str = ""
+    scripts: int = 0  # <script> elements, <noscript> text, an empty app root ("div#root")
+    noscript: str = ""
+    app_root: str = ""
+    frames: int = 0  # frames, iframes and meta refreshes shown without a click
+    anomaly: str | None = None  # 'soft_404', 'captcha', 'waf', 'login'
+    anomaly_detail: str | None = None
+    mojibake: str = ""  # a sample of wrongly decoded text (ENCODING_ERROR evidence)
 
 
 @dataclass
@@ -110,6 +150,9 @@ class PageVisit:
     context: str | None  # obligation (or article) id the page belongs to
     final_url: str | None = None
     title: str = ""  # <title>, for soft-404 and login-wall checks
+    anomaly: str | None = None  # 'soft_404', 'captcha', 'waf', 'login' (module docstring)
+    anomaly_detail: str | None = None
+    mojibake: str = ""  # a sample of wrongly decoded text on the page
 
 
 @dataclass
@@ -128,6 +171,8 @@ class ResourceCheck(_FieldAccess):
     sha256: str | None = None
     # What a document reader made of the file (see lupa.documents), when one was given.
     document: dict | None = None
+    anomaly: str | None = None  # an HTML error or block page under the file's URL
+    anomaly_detail: str | None = None
 
 
 @dataclass
@@ -147,6 +192,8 @@ class Hit:
     justification: str | None = None
     has_table: bool = False
     pages: list[str] = field(default_factory=list)  # pages visited in its context
+    anomaly: str | None = None  # its page (or file) is an error or block page
+    anomaly_detail: str | None = None
 
 
 @dataclass
@@ -184,6 +231,9 @@ class PortalHarvest:
     notes: list[str] = field(default_factory=list)
     started_at: str = ""
     finished_at: str = ""
+    section_fetch: HomeFetch | None = None  # the transparency section's page, summarised
+    blocked_section: HomeFetch | None = None  # a refused section link, when none was found
+    not_found_probe: HomeFetch | None = None  # the answer to a made-up path on the portal
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -191,7 +241,8 @@ class PortalHarvest:
     @classmethod
     def from_dict(cls, data: dict) -> PortalHarvest:
         values = dict(data)
-        values["home"] = HomeFetch(**data["home"]) if data.get("home") else None
+        for name in ("home", "section_fetch", "blocked_section", "not_found_probe"):
+            values[name] = HomeFetch(**data[name]) if data.get(name) else None
         values["pages"] = [PageVisit(**page) for page in data.get("pages", [])]
         values["hits"] = [
             Hit(**{**hit, "resources": [ResourceCheck(**r) for r in hit.get("resources", [])]})
@@ -224,6 +275,9 @@ class _Node:
     depth: int = 0  # clicks along the path the crawl took (final depths are recomputed)
     local_law: bool | None = None  # a state law was cited on this page or above it
     context_mapped: bool = True  # False: the context is a state-law ref matched to nothing
+    read: PageAnalysis | None = None  # the analysis, kept even when the page is unusable
+    anomaly: str | None = None
+    anomaly_detail: str | None = None
 
 
 @dataclass
@@ -271,6 +325,10 @@ class _Crawl:
         self.virtual_edges: list[tuple[str, str]] = []
         self.robots_unreachable = False
         self.informed: set[str] = set()  # obligation contexts already showing information
+        self.probe_target: str | None = None  # where the not-found probe was redirected
+        self.probe_words: frozenset[str] = frozenset()  # the probe's own words
+        self.home_final: str = self.home
+        self.section_tries: list[str] = []  # section candidates fetched, in rank order
 
     # ---------------------------------------------------------------- main flow
 
@@ -281,7 +339,9 @@ class _Crawl:
         self._record_home(home)
         if not self._home_usable(home):
             return self._finish()
+        self._probe_not_found(home)
         self._find_section(home)
+        self._record_section()
         self._seed()
         self._crawl_loop()
         depths = self._depths()
@@ -328,18 +388,67 @@ class _Crawl:
     def _record_home(self, home: _Node) -> None:
         result = home.result
         assert result is not None
-        self.harvest.home = HomeFetch(
-            status_code=result.status_code,
-            error=result.error,
-            error_detail=result.error_detail,
-            final_url=normalize_url(result.final_url) if result.final_url else None,
-            content_type=result.sniffed_type or result.declared_type,
-            links=home.analysis.link_count if home.analysis else 0,
-            text_chars=home.analysis.text_chars if home.analysis else 0,
-        )
+        self.harvest.home = _summary(home)
         self.origins.add(origin(self.home))
         if result.final_url:
             self.origins.add(origin(result.final_url))
+            self.home_final = normalize_url(result.final_url)
+
+    def _probe_not_found(self, home: _Node) -> None:
+        """Request a path that cannot exist; remember how the site answers it (soft 404s)."""
+        assert home.result is not None
+        token = hashlib.sha256(f"{self.subject.subject_id}|{self.home}".encode()).hexdigest()
+        url = origin(home.result.final_url or self.home) + NOT_FOUND_PREFIX + token[:12]
+        if not self.source.robots_allows(url):
+            return
+        result = self.source.fetch(url)
+        self.fetch_log.append((_row(result), url, "probe"))
+        probe = _Node(url=url, parent=None, context=None, in_section=False, result=result)
+        if result.ok:
+            final = normalize_url(result.final_url or url)
+            if final != normalize_url(url):
+                self.probe_target = final
+            if _is_html(result):
+                probe.read = classify_page(result.text, final, self.catalog, in_section=False)
+                words = _words(probe.read.content_text)
+                self.probe_words = words if len(words) >= 3 else frozenset()
+                probe.read.content_text = ""
+        self.harvest.not_found_probe = _summary(probe)
+        if result.ok:
+            self.harvest.notes.append(
+                f"a made-up path answered HTTP {result.status_code}"
+                + (f" (redirected to {self.probe_target})" if self.probe_target else "")
+                + ": soft 404s are looked for"
+            )
+
+    def _anomaly(
+        self, url: str, result: FetchResult, analysis: PageAnalysis, purpose: str
+    ) -> tuple[str, str] | None:
+        """What an HTML answer is when it is not content: a block page or an error page."""
+        signals = analysis.signals
+        informative = bool(
+            analysis.resource_links
+            or analysis.has_table
+            or analysis.obligation_links
+            or analysis.article_links
+        )
+        if signals.block and not informative:
+            return signals.block, signals.block_cue
+        if purpose == "home" or not result.ok or informative or analysis.justification:
+            return None
+        requested, final = normalize_url(url), normalize_url(result.final_url or url)
+        if final == self.home_final and not _home_alias(requested, self.home):
+            return SOFT_404, f"lleva a la página de inicio ({final})"
+        if self.probe_target and final == self.probe_target and requested != final:
+            return SOFT_404, f"redirige a {final}, igual que una dirección inexistente"
+        if signals.error_cue:
+            return SOFT_404, f"muestra «{signals.error_cue}»"
+        if self.probe_words:
+            words = _words(analysis.content_text)
+            union = words | self.probe_words
+            if len(words) >= 3 and len(words & self.probe_words) >= PROBE_SIMILARITY * len(union):
+                return SOFT_404, "muestra lo mismo que una dirección inexistente del sitio"
+        return None
 
     def _home_usable(self, home: _Node) -> bool:
         result = home.result
@@ -351,6 +460,12 @@ class _Crawl:
         if result.error == "robots":
             self.harvest.robots_home_allowed = False
             self.harvest.notes.append("the home page was refused by robots.txt rules")
+            return False
+        if home.anomaly in BLOCK_ANOMALIES:
+            self.harvest.notes.append(
+                f"home page refused: {home.anomaly} ({home.anomaly_detail}, "
+                f"HTTP {result.status_code})"
+            )
             return False
         if result.error in UNREACHABLE_ERRORS or (result.status_code or 0) >= 500:
             self.harvest.unreachable = True
@@ -408,6 +523,29 @@ class _Crawl:
         else:
             self.harvest.notes.append("no transparency section found")
 
+    def _record_section(self) -> None:
+        """Summarise the section page; when none was found, or only a page that lists
+        nothing, keep the most promising section link that was refused."""
+        node = self.nodes.get(self.section) if self.section else None
+        if node is not None:
+            self.harvest.section_fetch = _summary(node)
+        if node is not None and node.analysis is not None and node.analysis.is_section:
+            return
+        refused = next(
+            (
+                self.nodes[url]
+                for url in self.section_tries
+                if url != self.section and _refused(self.nodes[url])
+            ),
+            None,
+        )
+        if refused is not None:
+            self.harvest.blocked_section = _summary(refused)
+            self.harvest.notes.append(
+                f"transparency link refused: {refused.url} "
+                f"({refused.anomaly or (refused.result.status_code if refused.result else '')})"
+            )
+
     def _use_registry_section(self, roots: list[_Node], registry: str) -> bool:
         """Use the registry's section URL. The crawl still looks for it from the home page
         so that its depth is the real number of clicks (one when no path is found)."""
@@ -430,6 +568,7 @@ class _Crawl:
             purpose="page",
             depth=(parent or home).depth + 1,
         )
+        self.section_tries.append(node.url)
         if node.analysis is None:
             self.harvest.notes.append(
                 "registry transparency_url failed "
@@ -466,6 +605,7 @@ class _Crawl:
                 node = known or self._fetch_page(
                     url, parent.url, None, in_section=False, purpose="page", depth=parent.depth + 1
                 )
+                self.section_tries.append(node.url)
                 fetched.append(node)
                 if stop(node):
                     break
@@ -484,6 +624,8 @@ class _Crawl:
         if not node.in_section and node.analysis is not None:
             node.in_section = True
             node.analysis = self._analyse(node)  # title words count inside the section
+            node.analysis.content_text = ""
+            node.read = node.analysis
         node.in_section = True
 
     # ---------------------------------------------------------------- crawl
@@ -681,11 +823,27 @@ class _Crawl:
             self.by_final.setdefault(final, url)
         if result.ok and _is_html(result):
             node.html = result.text
-            node.analysis = self._analyse(node)
-            if node.analysis.page_ref is not None and node.context is None:
-                node.context = node.analysis.page_ref
-                node.context_mapped = node.analysis.page_ref_mapped
-            self._remap(node)
+            analysis = self._analyse(node)
+            node.read = analysis
+            anomaly = self._anomaly(url, result, analysis, purpose)
+            analysis.content_text = ""
+            if anomaly is None:
+                node.analysis = analysis
+                if node.analysis.page_ref is not None and node.context is None:
+                    node.context = node.analysis.page_ref
+                    node.context_mapped = node.analysis.page_ref_mapped
+                self._remap(node)
+            else:
+                node.anomaly, node.anomaly_detail = anomaly
+                node.html = ""
+        elif result.status_code in _REFUSAL_STATUSES and _is_html(result) and result.content:
+            node.html = result.text
+            node.read = self._analyse(node)
+            node.read.content_text = ""
+            node.html = ""
+            if node.read.signals.block:
+                node.anomaly = node.read.signals.block
+                node.anomaly_detail = node.read.signals.block_cue
         elif result.ok and purpose != "home":
             node.is_file = True
         self.fetch_log.append((_row(result), url, "resource" if node.is_file else purpose))
@@ -773,7 +931,10 @@ class _Crawl:
                     final_url=normalize_url(result.final_url)
                     if result and result.final_url
                     else None,
-                    title=node.analysis.title[:200] if node.analysis else "",
+                    title=node.read.title[:200] if node.read else "",
+                    anomaly=node.anomaly,
+                    anomaly_detail=node.anomaly_detail,
+                    mojibake=node.read.signals.mojibake if node.read else "",
                 )
             )
         self.harvest.pages.sort(key=lambda page: (page.depth, page.url))
@@ -892,9 +1053,10 @@ class _Crawl:
             url, depth, via, text = node.url, depths.get(node.url, -1), note.via, note.text
             found_on, is_resource, cited = node.url, False, note.ref.obligation_id
         target = self.nodes.get(url)
-        status, error = None, None
+        status, error, anomaly = None, None, (None, None)
         if target is not None and target.result is not None and not is_resource:
             status, error = target.result.status_code, target.result.error
+            anomaly = (target.anomaly, target.anomaly_detail)
         elif target is not None and target.robots_blocked:
             error = "robots"
         info_depths = [r.depth for r in listings]
@@ -916,6 +1078,8 @@ class _Crawl:
             justification=self._justification(pages) or (row_note[1].text if row_note else None),
             has_table=any(n.analysis.has_table for n in pages_ok),
             pages=sorted(n.url for n in pages),
+            anomaly=anomaly[0],
+            anomaly_detail=anomaly[1],
         )
 
     def _target_depth(self, link: _LinkSeen, depths: dict[str, int]) -> int:
@@ -983,6 +1147,8 @@ class _Crawl:
                     self.fetch_log.append((_row(result), resource.url, "resource"))
                     total += 1
                 _fill_check(resource, result)
+                if result.status_code is not None and _is_html(result):
+                    self._file_anomaly(resource, result)
                 if self.reader is not None:
                     resource.document = self._read(result)
                 checked[resource.url] = resource
@@ -1001,6 +1167,17 @@ class _Crawl:
             log.exception("reading %s failed", result.url)
             return {"error": f"{type(exc).__name__}: {exc}"}
 
+    def _file_anomaly(self, resource: ResourceCheck, result: FetchResult) -> None:
+        """A file link that answered HTML: a firewall's or login page, or an error page."""
+        if not result.content or not (result.ok or result.status_code in _REFUSAL_STATUSES):
+            return
+        analysis = classify_page(
+            result.text, result.final_url or resource.url, self.catalog, in_section=False
+        )
+        anomaly = self._anomaly(resource.url, result, analysis, "resource")
+        if anomaly is not None:
+            resource.anomaly, resource.anomaly_detail = anomaly
+
     def _settle_file_hit(self, hit: Hit) -> None:
         """A hit whose link is a file takes that file's check as its status; when a list
         links several files at the same depth and the first is broken, a working one
@@ -1008,7 +1185,7 @@ class _Crawl:
         check = next((r for r in hit.resources if r.url == hit.url and r.checked), None)
         if check is None:
             return
-        if check.error is not None:
+        if check.error is not None or check.anomaly is not None:
             working = next(
                 (
                     r
@@ -1016,6 +1193,7 @@ class _Crawl:
                     if r.depth == hit.depth
                     and r.checked
                     and r.error is None
+                    and r.anomaly is None
                     and r.found_on == hit.found_on
                 ),
                 None,
@@ -1023,6 +1201,7 @@ class _Crawl:
             if working is not None:
                 hit.url, hit.text, check = working.url, working.text, working
         hit.status_code, hit.error = check.status_code, check.error
+        hit.anomaly, hit.anomaly_detail = check.anomaly, check.anomaly_detail
 
     def _fix_fetch_depths(self, depths: dict[str, int]) -> None:
         listing = {r.url: r.depth for hit in self.harvest.hits for r in hit.resources}
@@ -1113,6 +1292,60 @@ def _robots_row(status: Any) -> dict | None:
     }
 
 
+def _summary(node: _Node) -> HomeFetch:
+    """A page's answer and what it showed (home, section, refused link, probe)."""
+    result, read = node.result, node.read
+    signals = read.signals if read is not None else None
+    return HomeFetch(
+        status_code=result.status_code if result else None,
+        error=("robots" if node.robots_blocked else result.error if result else None),
+        error_detail=result.error_detail if result else None,
+        final_url=normalize_url(result.final_url) if result and result.final_url else None,
+        content_type=(result.sniffed_type or result.declared_type) if result else None,
+        links=read.link_count if read else 0,
+        text_chars=read.text_chars if read else 0,
+        url=node.url,
+        title=read.title[:200] if read else "",
+        scripts=signals.scripts if signals else 0,
+        noscript=signals.noscript if signals else "",
+        app_root=signals.app_root if signals else "",
+        frames=len(read.embedded_links) if read else 0,
+        anomaly=node.anomaly,
+        anomaly_detail=node.anomaly_detail,
+        mojibake=signals.mojibake if signals else "",
+    )
+
+
+_HOME_PATH = re.compile(r"^/?(?:(?:index|inicio|default|home|portal)(?:\.\w{2,5})?)?/?$", re.I)
+
+
+def _home_alias(url: str, home: str) -> bool:
+    """A link that means the home page itself ("/", "/index.php", "/inicio"), on its host."""
+    parts = urlsplit(url)
+    return url == home or (
+        urlsplit(home).hostname == parts.hostname
+        and not parts.query
+        and bool(_HOME_PATH.match(parts.path))
+    )
+
+
+def _refused(node: _Node) -> bool:
+    """Refused to Lupa: HTTP 401/403, or a challenge, firewall or login page."""
+    if node.anomaly in BLOCK_ANOMALIES:
+        return True
+    return node.result is not None and node.result.status_code in (401, 403)
+
+
+def _words(text: str) -> frozenset[str]:
+    """The distinct words of a page's own text, without URLs and paths (error pages often
+    repeat the address asked for) and without the probe's made-up name."""
+    return frozenset(
+        word
+        for word in normalize_text(text).split()
+        if "/" not in word and not word.startswith(NOT_FOUND_PREFIX[1:])
+    )
+
+
 def _failure(node: _Node) -> str:
     if node.robots_blocked:
         return "robots"
@@ -1170,6 +1403,8 @@ def _release(node: _Node) -> None:
     """Drop a page's body once it is read: a harvest keeps hashes and sizes, and a crawl of
     hundreds of pages should not hold them all in memory (files keep theirs for the check)."""
     node.html = ""
+    if node.analysis is not None:
+        node.analysis.content_text = ""
     if node.result is not None and not node.is_file and node.result.content:
         node.result = replace(node.result, content=b"")
 
@@ -1195,6 +1430,8 @@ def _copy_check(source: ResourceCheck, target: ResourceCheck) -> None:
         "sniffed_type",
         "bytes",
         "sha256",
+        "anomaly",
+        "anomaly_detail",
     ):
         setattr(target, name, getattr(source, name))
 

@@ -741,6 +741,11 @@ class PageAnalysis:
     local_law: bool | None = None
     # Pages shown without a click: meta refresh, frames, iframes (same site only).
     embedded_links: list[str] = field(default_factory=list)
+    # What the page is besides its links: script shell, block page, error page, mojibake.
+    signals: PageSignals = field(default_factory=lambda: PageSignals())
+    # The page's own text (no header/nav/footer), for comparison with the not-found probe;
+    # the crawl drops it once compared.
+    content_text: str = ""
 
     @property
     def fraction_refs(self) -> set[str]:
@@ -1250,6 +1255,181 @@ def _block_ref(element: Tag, ctx: _PageContext) -> tuple[ObligationRef | None, b
     return None, False
 
 
+# --------------------------------------------------------------------------- page signals
+#
+# What a page is, besides what it links: a JavaScript shell (JS_REQUIRED), a captcha, firewall
+# or login page (ACCESS_BLOCKED), an error page answered with 200 (SOFT_404), text with
+# mojibake (ENCODING_ERROR). Discovery only records the cues; the crawl and the presence
+# rules decide what they mean.
+
+_CONTENT_KEPT = 20000
+# Elements single-page applications mount into, and the tags some frameworks use for it.
+_APP_ROOT_IDS = frozenset(
+    ("root", "app", "__next", "__nuxt", "___gatsby", "q-app", "main-app", "app-root")
+)
+_APP_ROOT_TAGS = ("app-root", "ng-view", "router-outlet")
+# A challenge script or widget in the raw HTML (reCAPTCHA, hCaptcha, Cloudflare, Turnstile).
+_CHALLENGE_MARKUP = re.compile(
+    r"g-recaptcha|recaptcha/api\.js|hcaptcha\.com|h-captcha|cf-turnstile"
+    r"|challenges\.cloudflare\.com|/cdn-cgi/challenge-platform|cf-chl-",
+    re.IGNORECASE,
+)
+_CHALLENGE_TEXT = re.compile(
+    r"captcha|no (?:es|soy) un robot|not a robot|verificacion de seguridad"
+    r"|checking (?:if the site connection is secure|your browser)|verify(?:ing)? you are human"
+    r"|comprobando (?:su|tu) navegador|just a moment"
+)
+_WAF_TEXT = re.compile(
+    r"the requested url was rejected|request rejected|your support id is|access denied"
+    r"|acceso denegado|you have been blocked|attention required|incapsula incident"
+    r"|request unsuccessful|sucuri website firewall|web application firewall"
+    r"|firewall de aplicaciones|solicitud (?:ha sido )?(?:rechazada|bloqueada)"
+    r"|(?:su|tu) (?:direccion ip|acceso) (?:ha sido )?bloquead[oa]|forbidden"
+)
+_LOGIN_TEXT = re.compile(
+    r"iniciar sesion|inicio de sesion|inicie sesion|acceso restringido|area restringida"
+    r"|ingrese (?:su )?(?:usuario|contrasena)|usuario y contrasena|autenticacion requerida"
+    r"|authorization required|\blog ?in\b|\bsign in\b"
+)
+_ERROR_TEXT = re.compile(
+    r"pagina no (?:encontrada|existe|disponible)"
+    r"|(?:la pagina|el documento|el archivo|el recurso|la direccion|la url)"
+    r"(?: que (?:busca|buscas|solicita|solicito|solicitaste|intenta|intentas)"
+    r"(?: consultar| abrir| ver| visitar)?| solicitad[oa])?"
+    r" no (?:existe|fue encontrad[oa]|se encuentra disponible|esta disponible|se encontro)"
+    r"|no se (?:encontro|pudo encontrar|ha encontrado) (?:la pagina|el documento|el archivo)"
+    r"|error 404|404 not found|404 no encontrad|\bnot found\b"
+)
+_ERROR_TITLE = re.compile(r"^\W*(?:error\s*)?404\b")
+# Pages larger than this are real pages, whatever words they contain.
+_SMALL_TEXT = 2500
+_SMALL_LINKS = 15
+_SHORT_CONTENT = 600
+_MOJIBAKE_MARK = re.compile(
+    "[\u00c2\u00c3][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+    "\u02c6\u02dc\u2013-\u2122]|\u00e2\u20ac|\ufffd"
+)
+MOJIBAKE_MINIMUM = 2
+
+
+@dataclass
+class PageSignals:
+    """Cues about what a page is (see the section comment); all empty for an ordinary page."""
+
+    scripts: int = 0  # <script> elements with a source or code
+    noscript: str = ""  # text of <noscript> elements
+    app_root: str = ""  # an empty mount point of a script application ("div#root")
+    password: bool = False  # the page asks for a password
+    block: str | None = None  # 'captcha', 'waf' or 'login'
+    block_cue: str = ""  # the words or markup that gave it away
+    error_cue: str = ""  # error-page wording ("Página no encontrada") in a small page
+    mojibake: str = ""  # a sample of text decoded with the wrong encoding
+
+
+@dataclass
+class _ScriptSignals:
+    scripts: int
+    noscript: str
+    app_root: str
+    password: bool
+    challenge: str
+
+
+def _script_signals(soup: BeautifulSoup, html: str) -> _ScriptSignals:
+    """Read before scripts are dropped: script count, noscript text, empty app roots."""
+    scripts = sum(
+        1 for tag in soup.find_all("script") if tag.get("src") or tag.get_text(strip=True)
+    )
+    noscript = " ".join(
+        " ".join(tag.get_text(" ", strip=True).split()) for tag in soup.find_all("noscript")
+    )[:300]
+    app_root = ""
+    for element in soup.find_all(True, id=True):
+        ident = str(element.get("id", "")).strip()
+        if ident.lower() in _APP_ROOT_IDS and _empty(element):
+            app_root = f"{element.name}#{ident}"
+            break
+    if not app_root:
+        element = next((e for e in soup.find_all(list(_APP_ROOT_TAGS)) if _empty(e)), None)
+        app_root = element.name if element is not None else ""
+    password = soup.find("input", attrs={"type": re.compile("^password$", re.I)}) is not None
+    challenge = _CHALLENGE_MARKUP.search(html[:100000])
+    return _ScriptSignals(
+        scripts, noscript, app_root, password, challenge.group(0) if challenge else ""
+    )
+
+
+def _empty(element: Tag) -> bool:
+    return not element.get_text(strip=True) and element.find(["a", "p", "li", "table"]) is None
+
+
+def _page_signals(
+    raw: _ScriptSignals,
+    title: str,
+    headings: list[str],
+    content: str,
+    body_text: str,
+    analysis: PageAnalysis,
+) -> PageSignals:
+    signals = PageSignals(
+        scripts=raw.scripts,
+        noscript=raw.noscript,
+        app_root=raw.app_root,
+        password=raw.password,
+        mojibake=find_mojibake(f"{title}\n{body_text}"),
+    )
+    small = analysis.text_chars < _SMALL_TEXT and analysis.link_count <= _SMALL_LINKS
+    if not small:
+        return signals
+    text = normalize_text(f"{title}\n{body_text}")
+    top = normalize_text("\n".join([title, *headings[:3]]))
+    challenge = raw.challenge or _match(_CHALLENGE_TEXT, text)
+    if challenge:
+        signals.block, signals.block_cue = "captcha", challenge
+    elif waf := _match(_WAF_TEXT, text):
+        signals.block, signals.block_cue = "waf", waf
+    elif raw.password:
+        signals.block, signals.block_cue = "login", _match(_LOGIN_TEXT, text) or "contraseña"
+    elif login := _match(_LOGIN_TEXT, top):
+        signals.block, signals.block_cue = "login", login
+    if signals.block is None:
+        short = len(" ".join(content.split())) < _SHORT_CONTENT
+        error = _match(_ERROR_TEXT, top) or (
+            "404" if _ERROR_TITLE.search(normalize_text(title)) else ""
+        )
+        if not error and short:
+            error = _match(_ERROR_TEXT, normalize_text(content))
+        signals.error_cue = error
+    return signals
+
+
+def _match(pattern: re.Pattern[str], text: str) -> str:
+    found = pattern.search(text)
+    return found.group(0) if found else ""
+
+
+def find_mojibake(text: str, minimum: int = MOJIBAKE_MINIMUM) -> str:
+    """A short sample of text decoded with the wrong encoding ("FracciÃ³n", "â€œ", runs of
+    U+FFFD), or "" when fewer than ``minimum`` such marks appear."""
+    marks = list(islice(_MOJIBAKE_MARK.finditer(text), minimum))
+    if len(marks) < minimum:
+        return ""
+    start = marks[0].start()
+    return " ".join(text[max(0, start - 25) : start + 25].split())
+
+
+def page_signals(html: str, url: str = "") -> PageSignals:
+    """The signals of one HTML document on its own (a file URL that answered HTML)."""
+    return classify_page(html, url or "http://localhost/", _NO_CATALOG).signals
+
+
+class _EmptyCatalog:
+    obligations: tuple[Obligation, ...] = ()
+
+
+_NO_CATALOG = _EmptyCatalog()
+
+
 # --------------------------------------------------------------------------- classify
 
 
@@ -1297,6 +1477,7 @@ def classify_page(
     rather than inheriting it.
     """
     soup = BeautifulSoup(html or "", "lxml")
+    scripts = _script_signals(soup, html or "")
     for tag in soup(list(_SKIP_TAGS)):
         tag.decompose()
     base = _base_url(soup, url)
@@ -1349,7 +1530,11 @@ def classify_page(
         analysis.resource_links, analysis.link_count = [], 0
         _classify_links(soup, ctx, analysis)
     _embedded(soup, ctx, analysis)
+    analysis.content_text = content[:_CONTENT_KEPT]
+    analysis.signals = _page_signals(scripts, title, headings, content, body_text, analysis)
     analysis.justification, analysis.justifications = _justifications(soup, ctx)
+    if analysis.justification:
+        analysis.signals.error_cue = ""  # a note of absence is not an error page
     return analysis
 
 

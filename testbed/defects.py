@@ -6,16 +6,19 @@ harmless default, so a new kind only overrides what it changes):
 
 * generation: ``draw_params`` (its knobs for one portal) and ``shape_entries`` (marks the
   per-obligation plan: which entries are unlisted, justified, broken, nested deeper…);
-* serving: ``binds`` (whether the portal's address listens at all), ``intercept`` (answer a
-  request instead of the site: 503, a captcha page, …), ``robots_txt``;
+* serving: ``scheme`` (http, or https with a self-signed certificate), ``binds`` (whether the
+  portal's address listens at all), ``intercept`` (answer a request instead of the site: 503,
+  a captcha page, …), ``not_found`` (answer a path the site does not have: a soft 404),
+  ``file_response`` (answer a file's URL with something else: a firewall's block page),
+  ``transform_page`` (rewrite every page: mojibake), ``robots_txt``;
 * rendering: ``home_links_transparency`` (whether the home page links the section);
-* ground truth: ``gate`` (portal-level: decides every applicable obligation's status) and
-  ``adjust`` (obligation-level: amend an entry's expected status and findings).
+* ground truth: ``gate`` (portal-level: decides every applicable obligation's status),
+  ``portal_findings`` (portal-level findings that decide no status) and ``adjust``
+  (obligation-level: amend an entry's expected status and findings).
 
-Adding SOFT_404, ACCESS_BLOCKED, JS_REQUIRED, DELEGATES_TO_PNT, OUTDATED or EMPTY_DATASET
-means adding a class here (plus, where the page must look different, a branch in the site
-builders that reads the entry's ``marks``); the generator, the server and the ground truth
-pick it up from the registry.
+Adding OUTDATED or EMPTY_DATASET means adding a class here (plus, where the page must look
+different, a branch in the site builders that reads the entry's ``marks``); the generator,
+the server and the ground truth pick it up from the registry.
 """
 
 from __future__ import annotations
@@ -23,8 +26,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import quote, urlsplit
 
 from audit.findings import Code
+from testbed import html
 from testbed.model import (
     JUSTIFIED,
     LINK_BROKEN,
@@ -32,6 +37,7 @@ from testbed.model import (
     UNLISTED,
     DefectSpec,
     Entry,
+    EntryLayout,
     PortalSpec,
 )
 
@@ -78,25 +84,46 @@ class DefectKind:
         return None
 
     # serving --------------------------------------------------------------------------
+    def scheme(self, portal: PortalSpec) -> str:
+        return "http"
+
     def binds(self, portal: PortalSpec) -> bool:
         return True
 
     def intercept(self, portal: PortalSpec, path: str) -> Response | None:
         return None
 
+    def not_found(self, portal: PortalSpec, path: str) -> Response | None:
+        """The answer to a path the site does not serve (None: a plain 404)."""
+        return None
+
+    def file_response(self, portal: PortalSpec, route) -> Response | None:
+        """The answer to a published file's URL instead of the file (None: the file)."""
+        return None
+
+    def transform_page(self, portal: PortalSpec, text: str) -> str:
+        """Rewrite a page's HTML before it is encoded and sent."""
+        return text
+
     def robots_txt(self, portal: PortalSpec, spec: DefectSpec) -> str | None:
         return None
 
     # rendering ------------------------------------------------------------------------
-    def home_links_transparency(self) -> bool:
+    def home_links_transparency(self, portal: PortalSpec | None = None) -> bool:
         return True
 
     # ground truth ---------------------------------------------------------------------
     def gate(self, portal: PortalSpec) -> Gate | None:
         return None
 
-    def adjust(self, portal: PortalSpec, entry: Entry, outcome: dict) -> None:
-        """Amend ``outcome`` ({'status': str, 'findings': [(code, url)]}) for one entry."""
+    def portal_findings(self, portal: PortalSpec) -> list[tuple[Code, str]]:
+        """Portal-level findings (empty obligation id) that decide no status."""
+        return []
+
+    def adjust(self, portal: PortalSpec, entry: Entry, outcome: dict,
+               obligation_id: str = "", layout: EntryLayout | None = None) -> None:
+        """Amend ``outcome`` ({'status': str, 'findings': [(code, url)]}) for one
+        obligation of an entry (``layout``: where the entry landed on the site)."""
         return None
 
 
@@ -191,11 +218,181 @@ class NoTransparencySection(DefectKind):
     scope = "portal"
     share = 0.025
 
-    def home_links_transparency(self) -> bool:
+    def home_links_transparency(self, portal: PortalSpec | None = None) -> bool:
         return False
 
     def gate(self, portal: PortalSpec) -> Gate:
         return Gate("missing", Code.NO_TRANSPARENCY_SECTION, portal.portal_url)
+
+
+def _path(target: str) -> str:
+    return urlsplit(target).path or "/"
+
+
+def _section_path(portal: PortalSpec) -> str:
+    from testbed.families import FAMILIES
+
+    return FAMILIES[portal.family].transparency_path
+
+
+def _in_section(portal: PortalSpec, target: str) -> bool:
+    """True for the transparency section's page and everything under its path."""
+    section = _section_path(portal).rstrip("/")
+    path = _path(target).rstrip("/")
+    return path == section or path.startswith(section + "/")
+
+
+def _page(portal: PortalSpec, title: str, body: str, status: int = 200,
+          transparency_path: str | None = None) -> Response:
+    text = html.document(portal, title, body, transparency_path)
+    content, content_type = html.page_bytes(portal, text)
+    return Response(status, content, content_type)
+
+
+@register
+class TlsInvalid(DefectKind):
+    """The portal is served over https with a self-signed certificate."""
+
+    name = "tls_invalid"
+    codes = (Code.TLS_INVALID,)
+    scope = "portal"
+    share = 0.01
+
+    def scheme(self, portal: PortalSpec) -> str:
+        return "https"
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        return Gate("unreachable", Code.TLS_INVALID, portal.portal_url)
+
+
+@register
+class AccessChallenge(DefectKind):
+    """A firewall in front of the whole portal: every page but robots.txt is a captcha
+    challenge (200) or the firewall's block page (403)."""
+
+    name = "access_challenge"
+    codes = (Code.ACCESS_BLOCKED,)
+    scope = "portal"
+    share = 0.015
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("style", rng.choice(["captcha", "waf"])),)
+
+    def _style(self, portal: PortalSpec) -> str:
+        spec = portal.defect(self.name)
+        return spec.param("style", "captcha") if spec else "captcha"
+
+    def intercept(self, portal: PortalSpec, path: str) -> Response | None:
+        if _path(path) == "/robots.txt":
+            return None
+        if self._style(portal) == "captcha":
+            return Response(200, html.CAPTCHA_PAGE)
+        return Response(403, html.WAF_PAGE, "text/html")
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        return Gate("blocked", Code.ACCESS_BLOCKED, portal.portal_url)
+
+
+@register
+class LoginWall(DefectKind):
+    """The home page is public but the transparency section asks for a login: a redirect
+    to a login form, or HTTP 401 with basic authentication."""
+
+    name = "login_wall"
+    codes = (Code.ACCESS_BLOCKED,)
+    scope = "portal"
+    share = 0.015
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("style", rng.choice(["form", "basic"])),)
+
+    def intercept(self, portal: PortalSpec, path: str) -> Response | None:
+        spec = portal.defect(self.name)
+        style = spec.param("style", "form") if spec else "form"
+        if style == "form" and _path(path) == "/login":
+            return _page(portal, "Iniciar sesión", html.login_body())
+        if not _in_section(portal, path):
+            return None
+        if style == "form":
+            location = "/login?next=" + quote(path, safe="")
+            return Response(302, b"", headers=(("Location", location),))
+        body = (b"<html><head><title>401 Authorization Required</title></head><body>"
+                b"<h1>Authorization Required</h1><p>This server could not verify that you are "
+                b"authorized to access the document requested.</p></body></html>")
+        return Response(401, body, "text/html",
+                        (("WWW-Authenticate", 'Basic realm="Transparencia"'),))
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        return Gate("blocked", Code.ACCESS_BLOCKED, portal.base_url + _section_path(portal))
+
+
+@register
+class JsRequired(DefectKind):
+    """Content rendered only by JavaScript: the whole site is a single-page application,
+    or only its transparency section is."""
+
+    name = "js_required"
+    codes = (Code.JS_REQUIRED,)
+    scope = "portal"
+    share = 0.015
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("style", rng.choice(["site", "section"])),
+                ("flavour", rng.choice(["react", "angular"])))
+
+    def intercept(self, portal: PortalSpec, path: str) -> Response | None:
+        spec = portal.defect(self.name)
+        if spec is None or _path(path) == "/robots.txt" or _path(path).startswith("/static/"):
+            return None
+        if spec.param("style") == "section" and not _in_section(portal, path):
+            return None
+        content, content_type = html.page_bytes(
+            portal, html.js_shell(portal, spec.param("flavour", "react")))
+        return Response(200, content, content_type)
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        spec = portal.defect(self.name)
+        if spec is not None and spec.param("style") == "section":
+            return Gate("missing", Code.JS_REQUIRED, portal.base_url + _section_path(portal))
+        return Gate("missing", Code.JS_REQUIRED, portal.portal_url)
+
+
+@register
+class DelegatesToPnt(DefectKind):
+    """The portal publishes nothing itself: its 'Transparencia' link goes straight to the
+    national platform, or to a page that only points there."""
+
+    name = "delegates_to_pnt"
+    codes = (Code.DELEGATES_TO_PNT,)
+    scope = "portal"
+    share = 0.015
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("style", rng.choice(["home", "section"])),)
+
+    @staticmethod
+    def _style(portal: PortalSpec | None) -> str:
+        spec = portal.defect("delegates_to_pnt") if portal is not None else None
+        return spec.param("style", "section") if spec else "section"
+
+    def home_links_transparency(self, portal: PortalSpec | None = None) -> bool:
+        return self._style(portal) == "section"
+
+    def intercept(self, portal: PortalSpec, path: str) -> Response | None:
+        if self._style(portal) == "home":
+            if _path(path) != "/":
+                return None
+            body = html.home_body(portal, html.PNT_HOME)
+            return _page(portal, "Inicio", body, transparency_path=html.PNT_HOME)
+        if _path(path).rstrip("/") != _section_path(portal).rstrip("/"):
+            return None
+        return _page(portal, "Transparencia", html.pnt_section_body(portal),
+                     transparency_path=_section_path(portal))
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        if self._style(portal) == "home":
+            return Gate("missing", Code.DELEGATES_TO_PNT, portal.portal_url)
+        return Gate("missing", Code.DELEGATES_TO_PNT, portal.base_url + _section_path(portal))
 
 
 # ---- obligation level ------------------------------------------------------------------
@@ -282,6 +479,161 @@ class DeepNesting(DefectKind):
         for entry in _pick(entries, rng, spec.param("rate", 0.3),
                            ok=lambda e: e.state == PUBLISHED and e.files and not e.all_broken):
             entry.deep = True
+
+
+def _broken_modes(chosen: list[Entry], rng: random.Random) -> list[tuple[Entry, str]]:
+    """A mode per chosen entry: its page, all its files or some of them (the first three
+    chosen cover every mode; later ones draw freely)."""
+    modes = ["page", "all_files", "some_files"]
+    out = []
+    for position, entry in enumerate(chosen):
+        mode = modes[position] if position < 3 else rng.choice(modes)
+        if mode == "some_files" and len(entry.files) < 2:
+            mode = "all_files"
+        out.append((entry, mode))
+    return out
+
+
+@register
+class SoftNotFound(DefectKind):
+    """The server answers paths it does not have with 200 and an error page (in the site's
+    chrome, with or without error wording), or by redirecting to the home page; some of
+    the portal's links are dead, so they land on that page (SOFT_404, not LINK_BROKEN)."""
+
+    name = "soft_404"
+    codes = (Code.SOFT_404,)
+    share = 0.1
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("style", rng.choice(["page", "plain", "redirect"])),
+                ("rate", round(rng.uniform(0.03, 0.1), 2)))
+
+    def shape_entries(self, portal, spec, entries, rng) -> None:
+        chosen = _pick(entries, rng, spec.param("rate", 0.05),
+                       ok=lambda e: e.state == PUBLISHED and not e.shared and e.files
+                       and not e.broken and not e.deep)
+        for entry, mode in _broken_modes(chosen, rng):
+            if mode == "page":
+                entry.state = LINK_BROKEN
+            elif mode == "all_files":
+                entry.broken = frozenset(range(len(entry.files)))
+            else:
+                count = rng.randint(1, len(entry.files) - 1)
+                entry.broken = frozenset(rng.sample(range(len(entry.files)), count))
+
+    def not_found(self, portal: PortalSpec, path: str) -> Response | None:
+        spec = portal.defect(self.name)
+        style = spec.param("style", "page") if spec else "page"
+        if style == "redirect":
+            return Response(302, b"", headers=(("Location", "/"),))
+        title, body = html.not_found_body(path, style)
+        return _page(portal, title, body)
+
+    def adjust(self, portal, entry, outcome, obligation_id="", layout=None) -> None:
+        # every dead link of this portal answers 200, whichever defect killed it
+        outcome["findings"] = [(Code.SOFT_404 if code is Code.LINK_BROKEN else code, url)
+                               for code, url in outcome["findings"]]
+
+
+_FILE_TYPES = {"pdf": "application/pdf", "csv": "text/csv",
+               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@register
+class BlockedDocuments(DefectKind):
+    """A firewall answers some document URLs with its block page: a couple of hundred bytes
+    of HTML served as the PDF or spreadsheet (ACCESS_BLOCKED; the obligation is 'blocked'
+    when every file of it is)."""
+
+    name = "block_page"
+    codes = (Code.ACCESS_BLOCKED,)
+    share = 0.08
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("rate", round(rng.uniform(0.03, 0.1), 2)),)
+
+    def shape_entries(self, portal, spec, entries, rng) -> None:
+        chosen = _pick(entries, rng, spec.param("rate", 0.05),
+                       ok=lambda e: e.state == PUBLISHED and not e.shared and e.files
+                       and not e.broken and not e.deep)
+        for position, entry in enumerate(chosen):
+            if position % 2 == 0 or len(entry.files) < 2:
+                entry.marks["blocked"] = frozenset(range(len(entry.files)))
+            else:
+                count = rng.randint(1, len(entry.files) - 1)
+                entry.marks["blocked"] = frozenset(rng.sample(range(len(entry.files)), count))
+
+    def file_response(self, portal: PortalSpec, route) -> Response | None:
+        entry, plan = route.entry, route.file
+        if entry is None or plan is None or plan.index not in entry.marks.get("blocked", ()):
+            return None
+        return Response(200, html.WAF_PAGE, _FILE_TYPES.get(plan.ext, "application/octet-stream"))
+
+    def adjust(self, portal, entry, outcome, obligation_id="", layout=None) -> None:
+        blocked = entry.marks.get("blocked", frozenset())
+        mine = [i for i, plan in enumerate(entry.files)
+                if plan.obligation.obligation_id == obligation_id]
+        hit = sorted(i for i in mine if i in blocked)
+        if not hit or entry.state != PUBLISHED:
+            return
+        url = layout.file_urls.get(hit[0], "") if layout is not None else ""
+        outcome["findings"].append((Code.ACCESS_BLOCKED, url))
+        if len(hit) == len(mine):
+            outcome["status"] = "blocked"
+            outcome["findings"] = [f for f in outcome["findings"] if f[0] is not Code.HARD_TO_FIND]
+
+
+# Families whose entries have a page of their own that repeats the entry's title.
+OWN_PAGE_FAMILIES = ("tabla_trimestral", "pagina_por_fraccion", "menu_anidado",
+                     "consulta_parametros")
+
+
+@register
+class Mojibake(DefectKind):
+    """Text stored with the wrong encoding: the whole site ('portal': every page shows
+    'InformaciÃ³n'), or only the pages of some obligations ('entries')."""
+
+    name = "mojibake"
+    codes = (Code.ENCODING_ERROR,)
+    share = 0.06
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return portal.encoding == "utf-8"  # a legacy code page would hide the UTF-8 bytes
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("mode", rng.choice(["portal", "entries"])),
+                ("rate", round(rng.uniform(0.05, 0.2), 2)))
+
+    @staticmethod
+    def mode(portal: PortalSpec) -> str:
+        from testbed.spelling import STYLES
+
+        spec = portal.defect("mojibake")
+        mode = spec.param("mode", "portal") if spec else "portal"
+        if mode == "entries" and (portal.family not in OWN_PAGE_FAMILIES
+                                  or not STYLES[portal.spelling][3]):
+            return "portal"  # no page of its own, or no accents to garble
+        return mode
+
+    def shape_entries(self, portal, spec, entries, rng) -> None:
+        if self.mode(portal) != "entries":
+            return
+        for entry in _pick(entries, rng, spec.param("rate", 0.1),
+                           ok=lambda e: e.state == PUBLISHED and not e.title.isascii()):
+            entry.marks["mojibake"] = True
+
+    def transform_page(self, portal: PortalSpec, text: str) -> str:
+        return html.garble(text) if self.mode(portal) == "portal" else text
+
+    def portal_findings(self, portal: PortalSpec) -> list[tuple[Code, str]]:
+        if self.mode(portal) == "portal":
+            return [(Code.ENCODING_ERROR, portal.portal_url)]
+        return []
+
+    def adjust(self, portal, entry, outcome, obligation_id="", layout=None) -> None:
+        if entry.marks.get("mojibake") and entry.state == PUBLISHED:
+            outcome["findings"].append(
+                (Code.ENCODING_ERROR, (layout.link_url or "") if layout is not None else ""))
 
 
 PORTAL_KINDS = tuple(k for k in DEFECTS.values() if k.scope == "portal")

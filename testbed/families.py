@@ -35,7 +35,7 @@ from itertools import groupby
 from urllib.parse import quote
 
 from testbed import spelling
-from testbed.html import JUSTIFICATION, link
+from testbed.html import JUSTIFICATION, garble, link
 from testbed.model import (
     JUSTIFIED,
     LINK_BROKEN,
@@ -119,6 +119,12 @@ def sub_suffix(plan: FilePlan) -> str:
 def note_html() -> str:
     return (f'<div class="alert">{escape(JUSTIFICATION)}. Lo anterior, de conformidad con los '
             "Lineamientos Técnicos Generales.</div>")
+
+
+def stored_text(entry: Entry, text: str) -> str:
+    """An entry's own text as the portal's database returns it: garbled for entries the
+    ``mojibake`` defect marked (stored with the wrong encoding)."""
+    return garble(text) if entry.marks.get("mojibake") else text
 
 
 def ul(items: list[str], css: str = "") -> str:
@@ -267,6 +273,7 @@ class TablaTrimestral(Family):
             return
         head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
                 f"<p>{period_text(entry)}</p>")
+        head = stored_text(entry, head)
         if entry.state == JUSTIFIED:
             layout.note_url = site.url(epath)
             site.page(epath, 2, label(portal, entry), lambda: head + note_html())
@@ -350,6 +357,7 @@ class PaginaPorFraccion(Family):
             return
         head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
                 f"<p>{period_text(entry)}</p>")
+        head = stored_text(entry, head)
         if entry.state == JUSTIFIED:
             layout.note_url = site.url(epath)
             site.page(epath, 3, label(portal, entry), lambda: head + note_html())
@@ -462,6 +470,7 @@ class MenuAnidado(Family):
             return
         head = (f"<h2>{escape(label(portal, entry, local))}</h2>"
                 f"<p>{escape(title(portal, entry))}</p><p>{period_text(entry)}</p>")
+        head = stored_text(entry, head)
         if entry.state == JUSTIFIED:
             layout.note_url = site.url(epath)
             site.page(epath, 3, label(portal, entry, local), lambda: head + note_html())
@@ -630,6 +639,7 @@ class ConsultaParametros(Family):
             return
         head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
                 f"<p>{period_text(entry)}</p>")
+        head = stored_text(entry, head)
         if entry.state == JUSTIFIED:
             layout.note_url = site.url(epath)
             site.page(epath, 3, label(portal, entry), lambda: head + note_html())

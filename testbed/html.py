@@ -7,7 +7,9 @@ the portal's own seeded generator so that two portals rarely look alike.
 
 from __future__ import annotations
 
+import codecs
 from html import escape
+from urllib.parse import quote
 
 from testbed.model import PortalSpec
 
@@ -125,3 +127,104 @@ def clutter_body(path: str) -> tuple[str, str] | None:
         return "Aviso de privacidad", ("<h2>Aviso de privacidad integral</h2><p>Los datos "
                                        "personales recabados serán protegidos.</p>")
     return None
+
+
+# ---- pages some defects serve instead of the site's -----------------------------------
+PNT_HOME = "https://www.plataformadetransparencia.org.mx/"
+PNT_CONSULTA = ("https://consultapublicamx.plataformadetransparencia.org.mx/vut-web/faces/"
+                "view/consultaPublica.xhtml#inicio")
+
+
+def page_bytes(portal: PortalSpec, text: str) -> tuple[bytes, str]:
+    """(body, Content-Type) of an HTML page in the portal's encoding."""
+    if portal.encoding == "utf-8":
+        return text.encode("utf-8", errors="xmlcharrefreplace"), "text/html; charset=utf-8"
+    body = text.encode("cp1252", errors="xmlcharrefreplace")
+    if portal.encoding == "windows-1252":
+        return body, "text/html; charset=windows-1252"
+    return body, "text/html"  # undeclared
+
+
+def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    return error.object[error.start:error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("testbed-latin1", _latin1_fallback)
+
+
+def garble(text: str) -> str:
+    """UTF-8 text read back as windows-1252 (bytes it leaves undefined as latin-1): the
+    mojibake of a database migrated with the wrong encoding ('Fracción' -> 'FracciÃ³n')."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8").decode("cp1252", errors="testbed-latin1")
+
+
+def not_found_body(path: str, wording: str) -> tuple[str, str]:
+    """Title and body of a soft-404 answer: the site's error page inside its chrome.
+    ``wording`` 'page' says so plainly; 'plain' only apologises (no error words)."""
+    shown = escape(quote(path, safe="/?=&%:;,+()'~"))
+    if wording == "page":
+        return "Página no encontrada", (
+            "<h2>Página no encontrada</h2><p>La dirección <code>" + shown + "</code> no existe "
+            f"en este sitio o fue movida.</p><p>{link('/', 'Regresar al inicio')}</p>")
+    return "Aviso", ("<h2>Aviso</h2><p>Lo sentimos, por el momento no fue posible mostrar la "
+                     f"información solicitada ({shown}).</p><p>{link('/', 'Regresar al inicio')}"
+                     "</p>")
+
+
+def login_body() -> str:
+    return ("<h2>Acceso al sistema</h2><p>Para consultar la información de transparencia "
+            "ingrese con su usuario y contraseña.</p>"
+            '<form method="post" action="/login"><p><label>Usuario <input name="usuario">'
+            '</label></p><p><label>Contraseña <input type="password" name="clave"></label></p>'
+            '<p><button type="submit">Entrar</button></p></form>')
+
+
+def pnt_section_body(portal: PortalSpec) -> str:
+    """A transparency 'section' that only sends visitors to the national platform."""
+    name = escape(portal.subject.name)
+    return ("<h2>Transparencia</h2><p>En cumplimiento de la Ley General de Transparencia y "
+            f"Acceso a la Información Pública, las obligaciones de transparencia de {name} "
+            "pueden consultarse en la Plataforma Nacional de Transparencia.</p>"
+            f"<p>{link(PNT_CONSULTA, 'Consultar en la Plataforma Nacional de Transparencia')}"
+            "</p><h3>Unidad de Transparencia</h3><p>Horario de atención: 9:00 a 15:00 horas."
+            "</p>")
+
+
+def js_shell(portal: PortalSpec, flavour: str) -> str:
+    """The HTML a single-page application sends: an empty mount point and script bundles."""
+    rng = portal.rng("js-shell")
+    digest = "".join(rng.choice("0123456789abcdef") for _ in range(8))
+    name = escape(portal.subject.name)
+    if flavour == "angular":
+        return ("<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+                f"<title>{name}</title><base href=\"/\">"
+                f'<link rel="stylesheet" href="/static/styles.{digest}.css"></head>\n'
+                "<body><app-root></app-root>"
+                f'<script src="/static/runtime.{digest}.js" type="module"></script>'
+                f'<script src="/static/polyfills.{digest}.js" type="module"></script>'
+                f'<script src="/static/main.{digest}.js" type="module"></script>'
+                "</body></html>\n")
+    return ("<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+            f"<title>{name}</title>"
+            f'<link href="/static/css/main.{digest}.css" rel="stylesheet"></head>\n'
+            "<body><noscript>Necesitas habilitar JavaScript para ver este sitio.</noscript>"
+            '<div id="root"></div>'
+            f'<script src="/static/js/runtime.{digest}.js"></script>'
+            f'<script src="/static/js/main.{digest}.js"></script></body></html>\n')
+
+
+CAPTCHA_PAGE = (
+    "<!DOCTYPE html>\n<html lang=\"es\"><head><meta charset=\"utf-8\">"
+    "<title>Verificación de seguridad</title>"
+    '<script src="https://www.google.com/recaptcha/api.js" async defer></script></head>'
+    "<body><h1>Verificación de seguridad</h1><p>Para continuar, confirme que no es un robot."
+    '</p><form method="post" action="/verificar"><div class="g-recaptcha" '
+    'data-sitekey="6Lc-testbed-0000000000000000000000000000"></div>'
+    '<button type="submit">Continuar</button></form></body></html>\n').encode()
+# What a BIG-IP style application firewall answers: a couple of hundred bytes of HTML.
+WAF_PAGE = (
+    b"<html><head><title>Request Rejected</title></head><body>The requested URL was rejected. "
+    b"Please consult with your administrator.<br><br>Your support ID is: 1404897735276315683"
+    b"<br><br><a href='javascript:history.back();'>[Go Back]</a></body></html>")

@@ -58,7 +58,7 @@ class PortalSpec:
 
     @property
     def base_url(self) -> str:
-        return f"http://{self.address}:{self.port}"
+        return f"{self.options.get('scheme', 'http')}://{self.address}:{self.port}"
 
     @property
     def portal_url(self) -> str:

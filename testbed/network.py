@@ -157,7 +157,7 @@ class Network:
         """Applicability, entry plan and site map of one portal (uncached)."""
         applicability = self.applicability(portal)
         entries = build_entries(portal, applicability, self.catalog)
-        section = all(DEFECTS[d.kind].home_links_transparency() for d in portal.defects)
+        section = all(DEFECTS[d.kind].home_links_transparency(portal) for d in portal.defects)
         site = FAMILIES[portal.family].build(portal, entries, section)
         return applicability, entries, site
 
@@ -331,6 +331,11 @@ def generate_network(seed: int, size: int, base: str = "127.20.0.1", port: int =
         portal.options = _options(portal_rng, portal.family, inst, laws)
         portals.append(portal)
     _assign_defects(rng, portals)
+    for portal in portals:
+        schemes = {DEFECTS[d.kind].scheme(portal) for d in portal.defects} - {"http"}
+        if schemes:  # an https portal (a self-signed certificate)
+            portal.options["scheme"] = schemes.pop()
+            portal.subject = replace(portal.subject, portal_url=portal.portal_url)
     for portal in portals:
         if gate_of(portal) is None and portal.rng("registry").random() < 0.1:
             path = FAMILIES[portal.family].transparency_path

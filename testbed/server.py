@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import formatdate
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +79,35 @@ def html_content_type(portal: PortalSpec) -> tuple[str, str]:
     return "text/html", "cp1252"  # undeclared
 
 
+def self_signed_context(addresses: list[str]) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate for ``addresses``: what a
+    portal with an invalid certificate presents (clients that verify refuse it)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "portal-autofirmado.testbed")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]), critical=False)
+        .sign(key, hashes.SHA256()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.TemporaryDirectory(prefix="testbed-tls-") as folder:
+        cert_file, key_file = Path(folder, "cert.pem"), Path(folder, "key.pem")
+        cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                               serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        context.load_cert_chain(cert_file, key_file)
+    return context
+
+
 class Responder:
     """Turns (portal, method, target) into a ``Response``; safe to call from many threads."""
 
@@ -100,8 +133,9 @@ class Responder:
         return DEFAULT_ROBOTS
 
     def respond(self, portal: PortalSpec, target: str) -> Response:
-        for spec in portal.defects:
-            answer = DEFECTS[spec.kind].intercept(portal, target)
+        kinds = [DEFECTS[spec.kind] for spec in portal.defects]
+        for kind in kinds:
+            answer = kind.intercept(portal, target)
             if answer is not None:
                 return answer
         parts = urlsplit(target)
@@ -120,8 +154,16 @@ class Responder:
         site = self.site(portal)
         route = site.routes.get(key)
         if route is None:
+            for kind in kinds:
+                answer = kind.not_found(portal, target)
+                if answer is not None:
+                    return answer
             return Response(404, NOT_FOUND)
         if route.kind == "file":
+            for kind in kinds:
+                answer = kind.file_response(portal, route)
+                if answer is not None:
+                    return answer
             body, content_type = self._file(portal.index, key)
             headers = ()
             if route.download_name:
@@ -130,11 +172,14 @@ class Responder:
             return Response(200, body, content_type, headers)
         content_type, codec = html_content_type(portal)
         text = site.render(key)
+        for kind in kinds:
+            text = kind.transform_page(portal, text)
         return Response(200, text.encode(codec, errors="xmlcharrefreplace"), content_type)
 
 
 def _head(status: int, response: Response, length: int, keep_alive: bool) -> bytes:
-    reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 400: "Bad Request",
+    reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized",
+              403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
               503: "Service Unavailable"}.get(status, "OK")
     lines = [f"HTTP/1.1 {status} {reason}", f"Date: {formatdate(usegmt=True)}",
              "Server: Apache", f"Content-Type: {response.content_type}",
@@ -142,6 +187,13 @@ def _head(status: int, response: Response, length: int, keep_alive: bool) -> byt
              f"Connection: {'keep-alive' if keep_alive else 'close'}"]
     lines += [f"{k}: {v}" for k, v in response.headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+
+
+def _quiet_tls_errors(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    """Clients that refuse the self-signed certificate are the point: do not log them."""
+    if isinstance(context.get("exception"), (ssl.SSLError, ConnectionError)):
+        return
+    loop.default_exception_handler(context)
 
 
 # ---- the event loop ----------------------------------------------------------------------
@@ -159,10 +211,15 @@ class TestbedServer:
 
     async def start(self) -> None:
         self.limits = raise_nofile_limit(len(self.portals) + FD_MARGIN)
+        secure = [p.address for p in self.portals if p.base_url.startswith("https:")]
+        context = self_signed_context(secure) if secure else None
+        if context is not None:
+            asyncio.get_running_loop().set_exception_handler(_quiet_tls_errors)
         for portal in self.portals:
             server = await asyncio.start_server(
                 lambda r, w, p=portal: self.handle(p, r, w), host=portal.address,
-                port=self.network.port, reuse_address=True, backlog=64)
+                port=self.network.port, reuse_address=True, backlog=64,
+                ssl=context if portal.address in secure else None)
             self.servers.append(server)
 
     async def close(self) -> None:

@@ -12,7 +12,11 @@ The rules mirror ``audit.presence`` (the first that applies decides):
 * otherwise                                         -> present, + LINK_BROKEN per broken file,
   + HARD_TO_FIND (the shallowest page listing its files) when that page is deeper than 3.
 
-Then every defect kind the portal carries may amend the outcome (``DefectKind.adjust``).
+Then every defect kind the portal carries may amend the outcome (``DefectKind.adjust``: soft
+404s turn LINK_BROKEN into SOFT_404, block pages under file URLs add ACCESS_BLOCKED and make
+the obligation 'blocked' when every file is one, garbled pages add ENCODING_ERROR), and add
+portal-level findings that decide no status (``DefectKind.portal_findings``: a site-wide
+ENCODING_ERROR).
 """
 
 from __future__ import annotations
@@ -77,6 +81,9 @@ def expected_for_portal(portal: PortalSpec, applicability: list[tuple[Obligation
         findings.append(ExpectedFinding(sid, "", gate.code.value, gate.url))
     entry_of = {ob.obligation_id: e for e in entries for ob in e.obligations}
     kinds = [DEFECTS[d.kind] for d in portal.defects]
+    if gate is None and any(ok for _, ok in applicability):
+        findings.extend(ExpectedFinding(sid, "", code.value, url)
+                        for kind in kinds for code, url in kind.portal_findings(portal))
     for ob, ok in applicability:
         oid = ob.obligation_id
         if not ok:
@@ -88,7 +95,7 @@ def expected_for_portal(portal: PortalSpec, applicability: list[tuple[Obligation
         entry = entry_of[oid]
         outcome = entry_outcome(site, entry, ob)
         for kind in kinds:
-            kind.adjust(portal, entry, outcome)
+            kind.adjust(portal, entry, outcome, oid, site.layouts.get(entry.key))
         checks.append((sid, oid, outcome["status"]))
         findings.extend(ExpectedFinding(sid, oid, code.value, url)
                         for code, url in outcome["findings"])

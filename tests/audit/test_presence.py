@@ -6,7 +6,7 @@ from audit.catalog import load_catalog
 from audit.findings import Code
 from audit.presence import audit_presence, format_and_stars
 from audit.subjects import Subject
-from scrapers.crawl import Hit, HomeFetch, PortalHarvest, ResourceCheck
+from scrapers.crawl import Hit, HomeFetch, PageVisit, PortalHarvest, ResourceCheck
 
 HOME = "http://portal.example/"
 SUBJECT = Subject("1", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
@@ -234,3 +234,201 @@ def test_missing_obligation_points_at_the_section_searched():
     _, _, result = run(harvest([]), only={"70-VIII"})
     assert result.findings[0].evidence_url == HOME + "t"
     assert result.checks[0]["evidence_url"] == HOME + "t"
+
+
+# --------------------------------------------------------------------------- opacity rules
+
+def page_fetch(url=HOME, **kw):
+    values = dict(status_code=200, url=url, links=25, text_chars=3000)
+    values.update(kw)
+    return HomeFetch(**values)
+
+
+def applicable_statuses(statuses):
+    return {s for s in statuses.values() if s != "not_applicable"}
+
+
+def test_invalid_certificate_is_tls_invalid_not_unreachable_finding():
+    h = harvest(unreachable=True, transparency_url=None,
+                home=HomeFetch(error="tls", error_detail="certificate verify failed"))
+    statuses, codes, result = run(h)
+    assert applicable_statuses(statuses) == {"unreachable"}
+    assert codes == [("TLS_INVALID", None)]
+    assert "certificado" in result.findings[0].message
+    assert result.findings[0].evidence_url == HOME
+
+
+def test_robots_txt_answering_403_is_an_access_block():
+    detail = {"state": "forbidden", "status_code": 403, "robots_url": HOME + "robots.txt"}
+    statuses, codes, result = run(harvest(robots_home_allowed=False, robots_detail=detail,
+                                          transparency_url=None, home=None))
+    assert applicable_statuses(statuses) == {"blocked"}
+    assert codes == [("ACCESS_BLOCKED", None)]
+    assert result.findings[0].evidence_url == HOME + "robots.txt"
+
+
+@pytest.mark.parametrize(("home", "words"), [
+    (page_fetch(status_code=403, anomaly="waf", anomaly_detail="request rejected"),
+     "cortafuegos"),
+    (page_fetch(anomaly="captcha", anomaly_detail="g-recaptcha"), "captcha"),
+    (page_fetch(status_code=401), "HTTP 401"),
+])
+def test_refused_home_page_blocks_every_obligation(home, words):
+    statuses, codes, result = run(harvest(home=home, transparency_url=None))
+    assert applicable_statuses(statuses) == {"blocked"}
+    assert codes == [("ACCESS_BLOCKED", None)]
+    assert words in result.findings[0].message
+
+
+def test_login_wall_on_the_section_blocks_every_obligation():
+    wall = page_fetch(HOME + "transparencia", anomaly="login", anomaly_detail="contraseña",
+                      final_url=HOME + "login")
+    statuses, codes, result = run(harvest(transparency_url=None, blocked_section=wall))
+    assert applicable_statuses(statuses) == {"blocked"}
+    assert codes == [("ACCESS_BLOCKED", None)]
+    assert result.findings[0].evidence_url == HOME + "transparencia"
+    assert "iniciar sesión" in result.findings[0].message
+
+
+def test_refused_section_link_does_not_matter_when_obligations_were_found():
+    wall = page_fetch(HOME + "intranet", status_code=403)
+    h = harvest([hit("70-VIII", resources=[resource()])], blocked_section=wall)
+    statuses, codes, _ = run(h, only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"} and codes == []
+
+
+SHELL = dict(links=0, text_chars=40, scripts=2, app_root="div#root",
+             noscript="Necesitas habilitar JavaScript")
+
+
+def test_script_shell_home_is_js_required_and_everything_missing():
+    statuses, codes, result = run(harvest(home=page_fetch(**SHELL), transparency_url=None))
+    assert applicable_statuses(statuses) == {"missing"}
+    assert codes == [("JS_REQUIRED", None)]
+    assert "JavaScript" in result.findings[0].message
+
+
+def test_script_shell_section():
+    section = page_fetch(HOME + "t", **SHELL)
+    statuses, codes, result = run(harvest(section_fetch=section))
+    assert applicable_statuses(statuses) == {"missing"}
+    assert codes == [("JS_REQUIRED", None)]
+    assert result.findings[0].evidence_url == HOME + "t"
+
+
+def test_script_shell_home_with_a_readable_registry_section_keeps_the_other_rules():
+    h = harvest([hit("70-VIII", resources=[resource()])], home=page_fetch(**SHELL))
+    statuses, codes, _ = run(h, only={"70-VIII", "70-XI"})
+    assert statuses == {"70-VIII": "present", "70-XI": "missing"}
+    assert codes == [("JS_REQUIRED", None), ("OBLIGATION_MISSING", "70-XI")]
+
+
+@pytest.mark.parametrize("page", [
+    page_fetch(links=2, text_chars=100),                                 # small, no scripts
+    page_fetch(links=2, text_chars=100, scripts=1, frames=1),            # a frameset
+    page_fetch(links=30, text_chars=100, scripts=5, app_root="div#app"),  # links: rendered
+    page_fetch(status_code=404, links=0, text_chars=0, scripts=3),
+])
+def test_pages_that_are_not_script_shells(page):
+    _, codes, _ = run(harvest(home=page, transparency_url=None), only={"70-VIII"})
+    assert codes == [("NO_TRANSPARENCY_SECTION", None)]
+
+
+def test_section_that_only_points_to_the_national_platform():
+    pnt = "https://consultapublicamx.plataformadetransparencia.org.mx/vut-web/"
+    statuses, codes, result = run(harvest(pnt_links=[pnt]))
+    assert applicable_statuses(statuses) == {"missing"}
+    assert codes == [("DELEGATES_TO_PNT", None)]
+    assert result.findings[0].evidence_url == HOME + "t"
+    assert "Plataforma Nacional" in result.findings[0].message
+
+
+def test_home_linking_only_the_national_platform():
+    pnt = "https://www.plataformadetransparencia.org.mx/"
+    _, codes, result = run(harvest(pnt_links=[pnt], transparency_url=None))
+    assert codes == [("DELEGATES_TO_PNT", None)]
+    assert result.findings[0].evidence_url == HOME
+
+
+def test_a_pnt_link_next_to_published_obligations_is_fine():
+    h = harvest([hit("70-VIII", resources=[resource()])], pnt_links=["https://x.plataformadet"
+                                                                      "ransparencia.org.mx/"])
+    _, codes, _ = run(h, only={"70-VIII"})
+    assert codes == []
+
+
+def test_soft_404_obligation_page_is_missing_and_reported_as_soft_404():
+    dead = hit("70-VIII")
+    dead.anomaly, dead.anomaly_detail = "soft_404", "muestra «pagina no encontrada»"
+    statuses, codes, result = run(harvest([dead]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"}
+    assert codes == [("SOFT_404", "70-VIII")]
+    assert "página de error" in result.findings[0].message
+
+
+def test_soft_404_files():
+    soft = resource(HOME + "old.xlsx")
+    soft.anomaly, soft.anomaly_detail = "soft_404", "lleva a la página de inicio"
+    statuses, codes, result = run(harvest([hit("70-VIII", resources=[resource(), soft])]),
+                                  only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == [("SOFT_404", "70-VIII")]
+    assert [r["url"] for r in result.resources] == [HOME + "f.xlsx"]
+    statuses, codes, _ = run(harvest([hit("70-VIII", resources=[soft])]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "missing"} and codes == [("SOFT_404", "70-VIII")]
+
+
+def test_block_page_under_a_document_url():
+    blocked = resource(HOME + "f.pdf")
+    blocked.anomaly, blocked.anomaly_detail = "waf", "request rejected"
+    statuses, codes, result = run(harvest([hit("70-VIII", resources=[blocked])]),
+                                  only={"70-VIII"})
+    assert statuses == {"70-VIII": "blocked"}
+    assert codes == [("ACCESS_BLOCKED", "70-VIII")]
+    assert result.findings[0].evidence_url == HOME + "f.pdf"
+    assert result.resources == []
+    # one good file: published, but the blocked one is still reported
+    statuses, codes, _ = run(harvest([hit("70-VIII", resources=[resource(), blocked])]),
+                             only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"} and codes == [("ACCESS_BLOCKED", "70-VIII")]
+
+
+def test_login_page_as_an_obligation_page_is_blocked():
+    wall = hit("70-VIII")
+    wall.anomaly, wall.anomaly_detail = "login", "iniciar sesion"
+    statuses, codes, _ = run(harvest([wall]), only={"70-VIII"})
+    assert statuses == {"70-VIII": "blocked"} and codes == [("ACCESS_BLOCKED", "70-VIII")]
+
+
+def test_mojibake_on_the_portal_is_one_portal_finding():
+    h = harvest([hit("70-VIII", resources=[resource()])],
+                home=page_fetch(mojibake="TrÃ¡mites en lÃ­nea"))
+    h.pages = [PageVisit(HOME + "t/viii", 2, 200, None, HOME + "t", "70-VIII",
+                         mojibake="FracciÃ³n VIII")]
+    h.hits[0].pages = [HOME + "t/viii"]
+    statuses, codes, result = run(h, only={"70-VIII"})
+    assert statuses == {"70-VIII": "present"}
+    assert codes == [("ENCODING_ERROR", None)]
+    assert "TrÃ¡mites" in result.findings[0].message
+
+
+def test_mojibake_on_an_obligation_page_is_that_obligations_finding():
+    h = harvest([hit("70-VIII", resources=[resource()]), hit("70-XI", url=HOME + "t/xi",
+                                                             resources=[resource()])])
+    h.pages = [PageVisit(HOME + "t/viii", 2, 200, None, HOME + "t", "70-VIII",
+                         mojibake="FracciÃ³n VIII"),
+               PageVisit(HOME + "t/xi", 2, 200, None, HOME + "t", "70-XI")]
+    h.hits[0].pages, h.hits[1].pages = [HOME + "t/viii"], [HOME + "t/xi"]
+    statuses, codes, result = run(h, only={"70-VIII", "70-XI"})
+    assert statuses == {"70-VIII": "present", "70-XI": "present"}
+    assert codes == [("ENCODING_ERROR", "70-VIII")]
+    assert result.findings[0].evidence_url == HOME + "t/viii"
+
+
+def test_opacity_messages_are_spanish_and_portal_findings_have_no_obligation():
+    for h in (harvest(home=page_fetch(**SHELL), transparency_url=None),
+              harvest(pnt_links=["https://www.plataformadetransparencia.org.mx/"])):
+        _, _, result = run(h, only={"70-VIII"})
+        (finding,) = result.findings
+        assert finding.obligation_id is None and finding.evidence_url
+        assert any(word in finding.message for word in ("portal", "página", "La "))

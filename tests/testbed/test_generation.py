@@ -17,7 +17,9 @@ from testbed.network import REGISTRY_COLUMNS, addresses
 from testbed.resources import render_file
 
 EXPECTED_CODES = {"PORTAL_UNREACHABLE", "ROBOTS_DISALLOWED", "NO_TRANSPARENCY_SECTION",
-                  "OBLIGATION_MISSING", "LINK_BROKEN", "HARD_TO_FIND", "JUSTIFIED_ABSENCE"}
+                  "OBLIGATION_MISSING", "LINK_BROKEN", "HARD_TO_FIND", "JUSTIFIED_ABSENCE",
+                  "TLS_INVALID", "ACCESS_BLOCKED", "JS_REQUIRED", "DELEGATES_TO_PNT",
+                  "SOFT_404", "ENCODING_ERROR"}
 
 
 def _sample_files(net, per_ext: int = 1) -> list[bytes]:

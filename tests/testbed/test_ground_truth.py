@@ -8,7 +8,7 @@ import csv
 import lxml.html
 from testbed_helpers import crawl, element_texts, route_key, shows_title
 
-from testbed.defects import DEFECTS
+from testbed.defects import DEFECTS, Mojibake
 from testbed.html import JUSTIFICATION
 from testbed.model import JUSTIFIED, LINK_BROKEN, UNLISTED
 from testbed.plan import build_entries
@@ -17,7 +17,12 @@ from testbed.truth import STATUSES, gate_of
 GATE_STATUS = {"connection_refused": ("unreachable", "PORTAL_UNREACHABLE"),
                "service_unavailable": ("unreachable", "PORTAL_UNREACHABLE"),
                "robots_disallowed": ("blocked", "ROBOTS_DISALLOWED"),
-               "no_transparency_section": ("missing", "NO_TRANSPARENCY_SECTION")}
+               "no_transparency_section": ("missing", "NO_TRANSPARENCY_SECTION"),
+               "tls_invalid": ("unreachable", "TLS_INVALID"),
+               "access_challenge": ("blocked", "ACCESS_BLOCKED"),
+               "login_wall": ("blocked", "ACCESS_BLOCKED"),
+               "js_required": ("missing", "JS_REQUIRED"),
+               "delegates_to_pnt": ("missing", "DELEGATES_TO_PNT")}
 
 
 def _read(path):
@@ -54,14 +59,20 @@ def test_statuses_follow_the_rules(net50, written50):
             elif gate:
                 assert status == GATE_STATUS[gate[0]][0] and not mine
             elif status == "missing":
-                assert "OBLIGATION_MISSING" in mine or "LINK_BROKEN" in mine
+                assert {"OBLIGATION_MISSING", "LINK_BROKEN", "SOFT_404"} & set(mine)
+                assert "LINK_BROKEN" not in mine or not portal.has_defect("soft_404")
             elif status == "justified":
                 assert mine == ["JUSTIFIED_ABSENCE"]
+            elif status == "blocked":
+                assert mine == ["ACCESS_BLOCKED"] and portal.has_defect("block_page")
             else:
                 assert status == "present"
-                assert set(mine) <= {"LINK_BROKEN", "HARD_TO_FIND"}
+                assert set(mine) <= {"LINK_BROKEN", "SOFT_404", "HARD_TO_FIND",
+                                     "ACCESS_BLOCKED", "ENCODING_ERROR"}
         if gate:
             assert codes[(sid, "")] == [GATE_STATUS[gate[0]][1]]
+        elif portal.has_defect("mojibake") and Mojibake.mode(portal) == "portal":
+            assert codes[(sid, "")] == ["ENCODING_ERROR"]
         else:
             assert (sid, "") not in codes
 
@@ -109,11 +120,11 @@ def test_whole_fractions_nested_by_period_list_every_file(catalog):
     """Deep entries that publish a whole fraction (one page for all its sub-formats) get
     one page per period listing every sub-format's files of that period. (A repository
     listing once showed "T1/" twice, once per sub-format, and served only the first one's
-    files, so the others' were published nowhere.) Seed 3 has such repositorio_sipot and
-    menu_anidado portals."""
+    files, so the others' were published nowhere.) Seed 99 (60 portals) has such
+    repositorio_sipot and menu_anidado portals."""
     from testbed import generate_network
 
-    net = generate_network(3, 40, catalog=catalog)
+    net = generate_network(99, 60, catalog=catalog)
     portals = [p for p in net.portals if gate_of(p) is None
                and any(e.shared and e.deep for e in net.build(p)[1])]
     assert {"repositorio_sipot", "menu_anidado"} <= {p.family for p in portals}
