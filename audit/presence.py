@@ -41,6 +41,7 @@ content is unread).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -164,17 +165,25 @@ JS_MAX_TEXT = 300
 
 def js_shell(page) -> bool:
     """True when a fetched page (``HomeFetch``) is an empty shell that only JavaScript fills:
-    few links and little text, no frames, and script bundles (two or more), a script with a
-    ``<noscript>`` notice, or an empty app root (``<div id="root"></div>``)."""
+    few links and little text, no frames, and an empty app root (``<div id="root"></div>``),
+    or no link at all and a script with a ``<noscript>`` notice that mentions JavaScript."""
     if page is None or page.status_code is None or not 200 <= page.status_code < 300:
         return False
     if page.get("anomaly") or page.get("frames", 0):
         return False
     if page.links > JS_MAX_LINKS or page.text_chars > JS_MAX_TEXT:
         return False
-    scripts = page.get("scripts", 0)
-    return bool(page.get("app_root")) or scripts >= 2 or (scripts >= 1 and bool(
-        page.get("noscript")))
+    if page.get("app_root"):
+        return True
+    # Without an empty mount point, only a <noscript> notice that asks for JavaScript says
+    # so: a splash page with jQuery, an analytics tag and an "Entrar al sitio" link is not a
+    # shell. A page with a link to follow is navigable.
+    if page.links >= 1:
+        return False
+    return page.get("scripts", 0) >= 1 and bool(_NEEDS_JS.search(page.get("noscript") or ""))
+
+
+_NEEDS_JS = re.compile(r"java\s*script|\bjs\b", re.IGNORECASE)
 
 
 @dataclass

@@ -76,6 +76,12 @@ NOT_FOUND_PREFIX = "/lupa-404-"
 PROBE_SIMILARITY = 0.85
 # Refusals whose HTML body is read to say why (captcha, firewall, login).
 _REFUSAL_STATUSES = frozenset({401, 403, 429, 503})
+# Where a redirect lands when a page needs a session (a login wall).
+_LOGIN_URL = re.compile(
+    r"/(?:login|signin|sign-in|iniciar-?sesion|inicio-?sesion|auth|sso|cas/login)"
+    r"(?:[/.?]|$)|/wp-login\.php|/user/login|[?&]returnurl=",
+    re.IGNORECASE,
+)
 _APACHE_SORT = re.compile(r"^C=[NMSD][;&]O=[AD]$", re.IGNORECASE)
 
 
@@ -317,6 +323,9 @@ class _Crawl:
         self.origins: set[str] = set()
         self.home = normalize_url(subject.portal_url)
         self.section: str | None = None
+        # The home page's words: on table-layout sites the template (header, menu, footer in
+        # <td>s) is "content" too, and is left out before pages are compared with the probe.
+        self.home_words: frozenset[str] = frozenset()
         self.query_variants: dict[str, set[str]] = {}
         self.capped_paths: set[str] = set()
         self.frontier: list[tuple] = []
@@ -380,10 +389,33 @@ class _Crawl:
             self.harvest.notes.append("robots.txt unreachable; trying the home page")
             self.robots_unreachable = True
             return True
+        if not allowed and _robots_state(status) == "forbidden" and self._despite_forbidden(url):
+            allowed = True
         self.harvest.robots_home_allowed = allowed
         if not allowed:
             self.harvest.notes.append("robots.txt disallows the home page; nothing fetched")
         return allowed
+
+    def _despite_forbidden(self, url: str) -> bool:
+        """robots.txt answered 401/403. RFC 9309 reads any 4xx as "no rules"; Lupa asks the
+        home page once: when it answers too, only robots.txt is restricted and the portal is
+        crawled; when it refuses, the portal blocks Lupa (ACCESS_BLOCKED)."""
+        fetch = _fetch_ignoring_robots(self.source)
+        if fetch is None:
+            return False
+        home = fetch(url)
+        if not home.ok:
+            self.harvest.notes.append(
+                "robots.txt refused (HTTP 401/403) and the home page answered "
+                f"{home.error or home.status_code}"
+            )
+            return False
+        self.harvest.notes.append(
+            "robots.txt refused (HTTP 401/403) but the home page answered: robots.txt is read "
+            "as absent (RFC 9309)"
+        )
+        self.source = _DespiteRobots(self.source, fetch, home)
+        return True
 
     def _record_home(self, home: _Node) -> None:
         result = home.result
@@ -431,10 +463,18 @@ class _Crawl:
             or analysis.has_table
             or analysis.obligation_links
             or analysis.article_links
+            or analysis.justification  # "no se generó información": an answer, not a block
         )
         if signals.block and not informative:
             return signals.block, signals.block_cue
-        if purpose == "home" or not result.ok or informative or analysis.justification:
+        landed = urlsplit(result.final_url or url)
+        if (
+            not informative
+            and normalize_url(result.final_url or url) != normalize_url(url)
+            and _LOGIN_URL.search(f"{landed.path}?{landed.query}")
+        ):
+            return "login", f"redirige a {result.final_url}"
+        if purpose == "home" or not result.ok or informative:
             return None
         requested, final = normalize_url(url), normalize_url(result.final_url or url)
         if final == self.home_final and not _home_alias(requested, self.home):
@@ -445,8 +485,11 @@ class _Crawl:
             return SOFT_404, f"muestra «{signals.error_cue}»"
         if self.probe_words:
             words = _words(analysis.content_text)
-            union = words | self.probe_words
-            if len(words) >= 3 and len(words & self.probe_words) >= PROBE_SIMILARITY * len(union):
+            probe_own = self.probe_words - self.home_words
+            if len(probe_own) >= 3:  # the words the site's error page adds to its template
+                if _similar(words - self.home_words, probe_own):
+                    return SOFT_404, "muestra lo mismo que una dirección inexistente del sitio"
+            elif _similar(words, self.probe_words):  # unknown paths show the home page
                 return SOFT_404, "muestra lo mismo que una dirección inexistente del sitio"
         return None
 
@@ -492,6 +535,21 @@ class _Crawl:
                 self.origins.add(origin(url))
                 roots.append(
                     self._fetch_page(url, home.url, None, in_section=False, purpose="page", depth=0)
+                )
+        analysis = home.analysis
+        if analysis is not None and len(roots) == 1 and not analysis.transparency_links:
+            # A splash page ("Entrar al sitio"): its only same-site link is the real home.
+            own = {
+                link.url
+                for link in analysis.navigation_links
+                if origin(link.url) in self.origins and normalize_url(link.url) != self.home
+            }
+            if len(own) == 1 and not self._known(next(iter(own))):
+                roots.append(
+                    self._fetch_page(
+                        next(iter(own)), home.url, None, in_section=False, purpose="page",
+                        depth=1,
+                    )
                 )
         return [node for node in roots if node.analysis is not None]
 
@@ -826,6 +884,8 @@ class _Crawl:
             analysis = self._analyse(node)
             node.read = analysis
             anomaly = self._anomaly(url, result, analysis, purpose)
+            if purpose == "home":
+                self.home_words = _words(analysis.content_text)
             analysis.content_text = ""
             if anomaly is None:
                 node.analysis = analysis
@@ -841,9 +901,14 @@ class _Crawl:
             node.read = self._analyse(node)
             node.read.content_text = ""
             node.html = ""
-            if node.read.signals.block:
-                node.anomaly = node.read.signals.block
-                node.anomaly_detail = node.read.signals.block_cue
+            signals = node.read.signals
+            if signals.block:
+                node.anomaly = signals.block
+                node.anomaly_detail = signals.block_cue
+            elif signals.challenge_script and result.status_code in (403, 429, 503):
+                node.anomaly, node.anomaly_detail = "captcha", signals.challenge_script
+            elif result.status_code == 401:
+                node.anomaly, node.anomaly_detail = "login", "HTTP 401"
         elif result.ok and purpose != "home":
             node.is_file = True
         self.fetch_log.append((_row(result), url, "resource" if node.is_file else purpose))
@@ -1265,9 +1330,54 @@ def _latest_year(resource: ResourceCheck) -> int:
     return max(map(int, years), default=0)
 
 
+def _similar(words: frozenset[str], probe: frozenset[str]) -> bool:
+    """At least 3 words of the page's own, nearly all shared with the probe's."""
+    union = words | probe
+    return len(words) >= 3 and len(words & probe) >= PROBE_SIMILARITY * len(union)
+
+
+def _robots_state(status: Any) -> str | None:
+    return status.get("state") if isinstance(status, dict) else getattr(status, "state", None)
+
+
 def _robots_unreachable(status: Any) -> bool:
-    state = status.get("state") if isinstance(status, dict) else getattr(status, "state", None)
-    return state == "unreachable"
+    return _robots_state(status) == "unreachable"
+
+
+def _fetch_ignoring_robots(source: Any) -> Callable[..., FetchResult] | None:
+    """A fetch function of ``source`` that skips robots.txt (``fetch_ignoring_robots``, or
+    a copy of the live fetcher with ``obey_robots=False``); None when there is none."""
+    custom = getattr(source, "fetch_ignoring_robots", None)
+    if custom is not None:
+        return custom
+    policy = getattr(source, "policy", None)
+    if policy is None or not getattr(policy, "obey_robots", False):
+        return None
+    from scrapers.fetch import Fetcher  # the live fetcher only
+
+    if not isinstance(source, Fetcher):
+        return None
+    return Fetcher(replace(policy, obey_robots=False)).fetch
+
+
+class _DespiteRobots:
+    """The source of a portal whose robots.txt answered 401/403 while its home page did not:
+    robots.txt is read as absent; the home page's answer is not asked for twice."""
+
+    def __init__(self, source: Any, fetch: Callable[..., FetchResult], home: FetchResult):
+        self._source, self._fetch, self._home = source, fetch, home
+
+    def robots_allows(self, url: str) -> bool:
+        return True
+
+    def robots_status(self, url: str) -> Any:
+        return self._source.robots_status(url)
+
+    def fetch(self, url: str, method: str = "GET") -> FetchResult:
+        home, self._home = self._home, None
+        if home is not None and method == "GET" and url == home.url:
+            return home
+        return self._fetch(url, method)
 
 
 def _robots_row(status: Any) -> dict | None:

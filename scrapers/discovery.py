@@ -887,9 +887,22 @@ def find_transparency_links(html: str, base_url: str) -> list[Link]:
     return _transparency_links(soup, _base_url(soup, base_url))
 
 
+# A menu item that *is* the portal's transparency link ("Transparencia" pointing to the PNT),
+# unlike the platform's banner ("Plataforma Nacional de Transparencia").
+_PNT_AS_SECTION = re.compile(
+    r"^(?=.*(?:transparencia|obligaciones))(?!.*(?:plataforma|nacional|pnt|inai|sipot|infomex))"
+)
+
+
 def _pnt_links(soup: BeautifulSoup, base: str) -> list[str]:
+    """PNT links of the page's own content: the banner most portals put in their header,
+    menus, sidebar or footer says nothing about where the obligations are published."""
     found: list[str] = []
     for anchor in soup.find_all("a", href=True):
+        if _ancestor(anchor, _BLOCK_SCOPES) is not None and not _PNT_AS_SECTION.search(
+            normalize_text(_link_text(anchor))
+        ):
+            continue
         url = _clean_href(anchor["href"], base)
         if url and _is_pnt(url) and url not in found:
             found.append(url)
@@ -1268,12 +1281,27 @@ _APP_ROOT_IDS = frozenset(
     ("root", "app", "__next", "__nuxt", "___gatsby", "q-app", "main-app", "app-root")
 )
 _APP_ROOT_TAGS = ("app-root", "ng-view", "router-outlet")
-# A challenge script or widget in the raw HTML (reCAPTCHA, hCaptcha, Cloudflare, Turnstile).
-_CHALLENGE_MARKUP = re.compile(
-    r"g-recaptcha|recaptcha/api\.js|hcaptcha\.com|h-captcha|cf-turnstile"
-    r"|challenges\.cloudflare\.com|/cdn-cgi/challenge-platform|cf-chl-",
+# Third-party analytics and tag scripts: present on every kind of page, they render nothing.
+_ANALYTICS = re.compile(
+    r"googletagmanager\.com|google-analytics\.com|\bgtag\(|\bdataLayer\b|\bga\("
+    r"|connect\.facebook\.net|fbq\(|hotjar|clarity\.ms|matomo|piwik|statcounter",
     re.IGNORECASE,
 )
+# A challenge widget (reCAPTCHA, hCaptcha, Turnstile, Cloudflare's interstitial): counted only
+# when it sits in the page's own content, not in its header, menus or footer.
+_CHALLENGE_WIDGET = re.compile(r"g-recaptcha|h-captcha|cf-turnstile|cf-chl-", re.IGNORECASE)
+# Challenge scripts in the raw HTML: many sites load them on every page (reCAPTCHA v3,
+# Cloudflare's bot detection), so they count only with a challenge title (below) or when the
+# server refused the page (403, 429, 503; the crawl decides that).
+_CHALLENGE_SCRIPT = re.compile(
+    r"recaptcha/api\.js|hcaptcha\.com|challenges\.cloudflare\.com|/cdn-cgi/challenge-platform",
+    re.IGNORECASE,
+)
+_CHALLENGE_TITLE = re.compile(
+    r"just a moment|attention required|checking your browser"
+    r"|comprobando (?:su|tu) navegador|verificacion de seguridad"
+)
+# Challenge wording, read in the title and the content's h1 only.
 _CHALLENGE_TEXT = re.compile(
     r"captcha|no (?:es|soy) un robot|not a robot|verificacion de seguridad"
     r"|checking (?:if the site connection is secure|your browser)|verify(?:ing)? you are human"
@@ -1284,7 +1312,7 @@ _WAF_TEXT = re.compile(
     r"|acceso denegado|you have been blocked|attention required|incapsula incident"
     r"|request unsuccessful|sucuri website firewall|web application firewall"
     r"|firewall de aplicaciones|solicitud (?:ha sido )?(?:rechazada|bloqueada)"
-    r"|(?:su|tu) (?:direccion ip|acceso) (?:ha sido )?bloquead[oa]|forbidden"
+    r"|(?:su|tu) (?:direccion ip|acceso) (?:ha sido )?bloquead[oa]|\bforbidden\b"
 )
 _LOGIN_TEXT = re.compile(
     r"iniciar sesion|inicio de sesion|inicie sesion|acceso restringido|area restringida"
@@ -1300,7 +1328,19 @@ _ERROR_TEXT = re.compile(
     r"|no se (?:encontro|pudo encontrar|ha encontrado) (?:la pagina|el documento|el archivo)"
     r"|error 404|404 not found|404 no encontrad|\bnot found\b"
 )
-_ERROR_TITLE = re.compile(r"^\W*(?:error\s*)?404\b")
+# In the content (not the title or h1) only errors about the page or address count: "el
+# documento no está disponible por el momento" is an honest notice of absence.
+_ERROR_CONTENT = re.compile(
+    r"pagina no (?:encontrada|existe)"
+    r"|(?:la pagina|la direccion|la url)"
+    r"(?: que (?:busca|buscas|solicita|solicito|solicitaste|intenta|intentas)"
+    r"(?: consultar| abrir| ver| visitar)?| solicitad[oa])?"
+    r" no (?:existe|fue encontrad[oa]|se encuentra disponible|esta disponible|se encontro)"
+    r"|no se (?:encontro|pudo encontrar|ha encontrado) la pagina"
+    r"|error 404|404 not found|404 no encontrad|page not found"
+)
+# "404 | Municipio", "Error 404", but not "404/2025 Recurso de revisión" or "404-B".
+_ERROR_TITLE = re.compile(r"^\W*(?:error\s*)?404(?![/\-.]?\d)\b")
 # Pages larger than this are real pages, whatever words they contain.
 _SMALL_TEXT = 2500
 _SMALL_LINKS = 15
@@ -1319,11 +1359,12 @@ class PageSignals:
     scripts: int = 0  # <script> elements with a source or code
     noscript: str = ""  # text of <noscript> elements
     app_root: str = ""  # an empty mount point of a script application ("div#root")
-    password: bool = False  # the page asks for a password
+    password: bool = False  # the page's content is mostly a form asking for a password
     block: str | None = None  # 'captcha', 'waf' or 'login'
     block_cue: str = ""  # the words or markup that gave it away
     error_cue: str = ""  # error-page wording ("Página no encontrada") in a small page
     mojibake: str = ""  # a sample of text decoded with the wrong encoding
+    challenge_script: str = ""  # a challenge script loaded (counts only on a refusal)
 
 
 @dataclass
@@ -1332,13 +1373,18 @@ class _ScriptSignals:
     noscript: str
     app_root: str
     password: bool
+    password_form_chars: int
     challenge: str
+    challenge_script: str
 
 
 def _script_signals(soup: BeautifulSoup, html: str) -> _ScriptSignals:
     """Read before scripts are dropped: script count, noscript text, empty app roots."""
     scripts = sum(
-        1 for tag in soup.find_all("script") if tag.get("src") or tag.get_text(strip=True)
+        1
+        for tag in soup.find_all("script")
+        if (tag.get("src") or tag.get_text(strip=True))
+        and not _ANALYTICS.search(str(tag.get("src") or "") or tag.get_text()[:2000])
     )
     noscript = " ".join(
         " ".join(tag.get_text(" ", strip=True).split()) for tag in soup.find_all("noscript")
@@ -1352,10 +1398,30 @@ def _script_signals(soup: BeautifulSoup, html: str) -> _ScriptSignals:
     if not app_root:
         element = next((e for e in soup.find_all(list(_APP_ROOT_TAGS)) if _empty(e)), None)
         app_root = element.name if element is not None else ""
-    password = soup.find("input", attrs={"type": re.compile("^password$", re.I)}) is not None
-    challenge = _CHALLENGE_MARKUP.search(html[:100000])
+    password, form_chars = False, 0
+    for field_ in soup.find_all("input", attrs={"type": re.compile("^password$", re.I)}):
+        if _ancestor(field_, _BLOCK_SCOPES) is not None:
+            continue  # a login box in the header, a sidebar or the footer
+        form = _ancestor(field_, ("form",))
+        password = True
+        form_chars = len(" ".join(form.get_text(" ", strip=True).split())) if form else 0
+        break
+    challenge = ""
+    for element in soup.find_all(True, attrs={"class": True}) + soup.find_all(True, id=True):
+        names = " ".join([*element.get("class", []), str(element.get("id", ""))])
+        found = _CHALLENGE_WIDGET.search(names)
+        if found and _ancestor(element, _BLOCK_SCOPES) is None:
+            challenge = found.group(0)
+            break
+    script = _CHALLENGE_SCRIPT.search(html[:100000])
     return _ScriptSignals(
-        scripts, noscript, app_root, password, challenge.group(0) if challenge else ""
+        scripts,
+        noscript,
+        app_root,
+        password,
+        form_chars,
+        challenge,
+        script.group(0) if script else "",
     )
 
 
@@ -1366,7 +1432,7 @@ def _empty(element: Tag) -> bool:
 def _page_signals(
     raw: _ScriptSignals,
     title: str,
-    headings: list[str],
+    main_h1: list[str],
     content: str,
     body_text: str,
     analysis: PageAnalysis,
@@ -1375,30 +1441,35 @@ def _page_signals(
         scripts=raw.scripts,
         noscript=raw.noscript,
         app_root=raw.app_root,
-        password=raw.password,
         mojibake=find_mojibake(f"{title}\n{body_text}"),
+        challenge_script=raw.challenge_script,
     )
     small = analysis.text_chars < _SMALL_TEXT and analysis.link_count <= _SMALL_LINKS
     if not small:
         return signals
     text = normalize_text(f"{title}\n{body_text}")
-    top = normalize_text("\n".join([title, *headings[:3]]))
-    challenge = raw.challenge or _match(_CHALLENGE_TEXT, text)
+    # Wording is read in the title and the content's h1 only: a site name, a sidebar login
+    # box or a contact form's "escriba el texto del captcha" says nothing about the page.
+    top = normalize_text("\n".join([title, *main_h1[:2]]))
+    own = " ".join(content.split())
+    # A password field counts when its form is most of what the page says.
+    signals.password = raw.password and len(own) - raw.password_form_chars < _SHORT_CONTENT
+    challenge = raw.challenge or _match(_CHALLENGE_TEXT, top)
+    if not challenge and raw.challenge_script and _CHALLENGE_TITLE.search(top):
+        challenge = raw.challenge_script
     if challenge:
         signals.block, signals.block_cue = "captcha", challenge
     elif waf := _match(_WAF_TEXT, text):
         signals.block, signals.block_cue = "waf", waf
-    elif raw.password:
+    elif signals.password:
         signals.block, signals.block_cue = "login", _match(_LOGIN_TEXT, text) or "contraseña"
-    elif login := _match(_LOGIN_TEXT, top):
-        signals.block, signals.block_cue = "login", login
     if signals.block is None:
-        short = len(" ".join(content.split())) < _SHORT_CONTENT
+        short = len(own) < _SHORT_CONTENT
         error = _match(_ERROR_TEXT, top) or (
             "404" if _ERROR_TITLE.search(normalize_text(title)) else ""
         )
         if not error and short:
-            error = _match(_ERROR_TEXT, normalize_text(content))
+            error = _match(_ERROR_CONTENT, normalize_text(content))
         signals.error_cue = error
     return signals
 
@@ -1531,7 +1602,12 @@ def classify_page(
         _classify_links(soup, ctx, analysis)
     _embedded(soup, ctx, analysis)
     analysis.content_text = content[:_CONTENT_KEPT]
-    analysis.signals = _page_signals(scripts, title, headings, content, body_text, analysis)
+    main_h1 = [
+        " ".join(h.get_text(" ", strip=True).split())
+        for h in soup.find_all("h1")
+        if _ancestor(h, _BLOCK_SCOPES) is None
+    ]
+    analysis.signals = _page_signals(scripts, title, main_h1, content, body_text, analysis)
     analysis.justification, analysis.justifications = _justifications(soup, ctx)
     if analysis.justification:
         analysis.signals.error_cue = ""  # a note of absence is not an error page

@@ -355,12 +355,26 @@ def detect_encoding(
     if content.isascii():
         usable = [c for c in candidates if not _is_multibyte(c) or c == "utf-8"]
         return usable[0] if usable else "utf-8"
-    if _decodes(content, "utf-8"):
+    if _decodes(content, "utf-8") or _mostly_utf8(content, declared="utf-8" in candidates):
         return "utf-8"
     for candidate in candidates:
         if candidate != "utf-8" and _decodes(content, candidate):
             return candidate
     return _guess(content)
+
+
+def _mostly_utf8(content: bytes, declared: bool) -> bool:
+    """UTF-8 with a few stray bytes (a windows-1252 "ó" pasted into a UTF-8 page): decoded as
+    UTF-8 with replacement characters, as browsers do, rather than as windows-1252 (which
+    would turn every correct accent into mojibake). Declared UTF-8 needs at least half the
+    non-ASCII text to be valid UTF-8; undeclared, nearly all of it."""
+    sample = content[: 512 * 1024]
+    text = sample.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for char in text if ord(char) > 127 and char != "\ufffd")
+    if not good:
+        return False
+    return bad <= good if declared else bad * 20 <= good
 
 
 def _guess(content: bytes) -> str:

@@ -100,8 +100,9 @@ SECTION = page(
          "<body><h1>Sorry, you have been blocked</h1></body></html>", "waf"),
         ("<html><body><h1>Acceso</h1><form><input name=u><input type='password' name=p>"
          "</form></body></html>", "login"),
+        # login wording without a password field, a 401 or a login redirect is no login wall
         ("<html><head><title>Iniciar sesión</title></head><body><p>Área restringida</p>"
-         "</body></html>", "login"),
+         "</body></html>", None),
         ("<html><body><h1>Remuneraciones</h1><p>Tabla de sueldos.</p></body></html>", None),
     ],
 )
@@ -382,3 +383,249 @@ def test_a_login_frame_on_the_home_page_is_no_refused_section():
                      BASE + "/intranet": login})
     assert harvest.transparency_url is None and harvest.blocked_section is None
     assert any(p.anomaly == "login" for p in harvest.pages)
+
+
+# --------------------------------------------------------------------------- false positives
+# Cues that real portals show on ordinary pages (review of the opacity heuristics).
+
+
+def _ordinary(main: str, *, head: str = "", aside: str = "", title: str = "Municipio") -> str:
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title>{head}</head><body>"
+        f"<header><h1>H. Ayuntamiento de Prueba</h1></header>{CHROME_LINKS}"
+        f"<main>{main}</main><aside>{aside}</aside>"
+        "<footer><p>Domicilio conocido. Todos los derechos reservados.</p></footer>"
+        "</body></html>"
+    )
+
+
+def test_challenge_scripts_on_an_ordinary_page_are_no_captcha():
+    head = (
+        '<script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script>'
+        '<script src="https://www.google.com/recaptcha/api.js?render=6Lc-x"></script>'
+    )
+    signals = page_signals(_ordinary("<h2>Remuneraciones</h2><p>Tabla de sueldos.</p>",
+                                     head=head))
+    assert signals.block is None
+    assert signals.challenge_script  # kept: it counts on a 403/429/503 answer
+    # a reCAPTCHA widget in the footer's newsletter form is chrome
+    footer_widget = _ordinary("<p>Noticias</p>").replace(
+        "</footer>", '<form><div class="g-recaptcha" data-sitekey="x"></div></form></footer>')
+    assert page_signals(footer_widget).block is None
+
+
+def test_challenge_title_or_widget_in_content_is_a_captcha():
+    interstitial = (
+        "<html><head><title>Just a moment...</title>"
+        '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1"></script>'
+        "</head><body><p>Checking if the site connection is secure</p></body></html>"
+    )
+    assert page_signals(interstitial).block == "captcha"
+    turnstile = _ordinary('<form><div class="cf-turnstile" data-sitekey="x"></div></form>')
+    assert page_signals(turnstile).block == "captcha"
+
+
+def test_challenge_script_on_a_403_is_a_captcha():
+    refused = (
+        403,
+        HTML,
+        "<html><head><title>Municipio</title>"
+        '<script src="/cdn-cgi/challenge-platform/scripts/jsd/main.js"></script></head>'
+        "<body><p>Un momento</p></body></html>",
+    )
+    harvest = crawl({HOME: refused})
+    assert harvest.home.anomaly == "captcha"
+
+
+def test_captcha_wording_in_a_contact_form_is_no_captcha():
+    form = ("<h2>Contacto</h2><form><input name='nombre'><label>Escriba el texto del captcha"
+            "</label><img src='/captcha.php'><input name='captcha'></form>")
+    assert page_signals(_ordinary(form)).block is None
+
+
+def test_login_wording_in_the_header_or_sidebar_is_no_login():
+    html = _ordinary("<p>Noticias del municipio.</p>",
+                     aside="<h3>Iniciar sesión</h3><p>Acceso restringido</p>")
+    assert page_signals(html).block is None
+
+
+def test_forbidden_needs_a_word_boundary():
+    html = "<html><body><h1>Plan</h1><p>Zonas forbiddenness no aplica.</p></body></html>"
+    assert page_signals(html).block is None
+    assert page_signals("<html><head><title>403 Forbidden</title></head></html>").block == "waf"
+
+
+JOOMLA_LOGIN = (
+    '<div class="moduletable"><h3>Acceso</h3><form action="/index.php" method="post">'
+    "<input name='username'><input type='password' name='password'>"
+    "<button>Iniciar sesión</button></form></div>"
+)
+NO_INFO = (
+    "<h2>Fracción XXIII. Gastos de comunicación social</h2>"
+    "<p>No se generó información en el periodo que se informa.</p>"
+)
+
+
+def test_a_sidebar_login_module_is_no_login_wall():
+    assert page_signals(_ordinary(NO_INFO, aside=JOOMLA_LOGIN)).block is None
+
+
+def test_a_justification_page_with_a_login_box_is_no_access_block():
+    # a Joomla login module in the content next to "no se generó información": an answer
+    dead = page("<h2>Fracción VIII. Remuneración</h2><p>No se generó información en el "
+                "periodo que se informa.</p>" + JOOMLA_LOGIN)
+    harvest = crawl(_portal_with(dead)[0])
+    hit = harvest.hit("70-VIII")
+    assert hit is not None and hit.anomaly is None
+
+
+def test_a_password_form_that_does_not_dominate_is_no_login():
+    text = "<p>" + "Información sobre los trámites y servicios del municipio. " * 20 + "</p>"
+    assert page_signals(_ordinary(text + JOOMLA_LOGIN)).block is None
+    assert page_signals(_ordinary(JOOMLA_LOGIN)).block == "login"
+
+
+def test_honest_absence_notice_is_no_error_page():
+    notice = ("<h2>Fracción XV. Programas sociales</h2><p>El documento no está disponible por "
+              "el momento; se encuentra en proceso de actualización.</p>")
+    assert page_signals(_ordinary(notice)).error_cue == ""
+    dead = "<h2>Aviso</h2><p>La dirección solicitada no existe.</p>"
+    assert page_signals(_ordinary(dead)).error_cue == "la direccion solicitada no existe"
+    titled = _ordinary("<p>El documento no está disponible.</p>", title="Página no encontrada")
+    assert page_signals(titled).error_cue == "pagina no encontrada"
+
+
+@pytest.mark.parametrize(
+    ("title", "cue"),
+    [("404/2025 Recurso de revisión", ""), ("404-2025 Acuerdo", ""), ("404.1 Anexo", ""),
+     ("404 | Municipio", "404"), ("Error 404", "error 404")],
+)
+def test_numbered_titles_are_no_404(title, cue):
+    assert page_signals(_ordinary("<p>Resolución del recurso.</p>", title=title)).error_cue == cue
+
+
+class _ForbiddenRobots(RecordedSource):
+    """robots.txt answers 403: the ordinary fetch refuses everything, as the live fetcher
+    does; ``fetch_ignoring_robots`` is the one look the crawler takes anyway."""
+
+    def robots_allows(self, url):
+        return False
+
+    def robots_status(self, url):
+        return {"state": "forbidden", "status_code": 403, "robots_url": BASE + "/robots.txt"}
+
+    def fetch(self, url, method="GET"):
+        self.requested.append(url)
+        from scrapers.results import FetchResult
+
+        return FetchResult(url=url, final_url=url, error="robots", error_detail="403")
+
+    def fetch_ignoring_robots(self, url, method="GET"):
+        return RecordedSource.fetch(self, url, method)
+
+
+def _crawl_forbidden_robots(pages) -> PortalHarvest:
+    subject = Subject("S-9", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
+    return crawl_portal(subject, _ForbiddenRobots(pages), CATALOG, CrawlSettings())
+
+
+def test_robots_txt_answering_403_alone_does_not_block_the_portal():
+    harvest = _crawl_forbidden_robots(_portal_with(page("<p>Tabla</p>"))[0])
+    assert harvest.robots_home_allowed is True
+    assert harvest.transparency_url == BASE + "/transparencia"
+    assert harvest.hit("70-I") is not None
+    assert any("RFC 9309" in note for note in harvest.notes)
+
+
+def test_robots_txt_and_home_both_refusing_is_an_access_block():
+    harvest = _crawl_forbidden_robots({HOME: (403, HTML, "<h1>Forbidden</h1>")})
+    assert harvest.robots_home_allowed is False
+    assert harvest.transparency_url is None
+
+
+SECTIONS = ("Presidencia", "Cabildo", "Tesorería", "Obras", "Servicios", "Cultura", "Deporte",
+            "Turismo", "Salud", "Educación", "Seguridad", "Ecología")
+
+
+def _table_layout(body: str, title: str = "Municipio de Prueba") -> tuple[int, dict, str]:
+    """An old table-layout site: header, menu and footer are <td>s, not header/nav/footer."""
+    menu = " ".join(
+        f"<a href='/seccion/{i}'>Sección {w}</a>"
+        for i, w in enumerate(SECTIONS)
+    )
+    template = ("<td>H. Ayuntamiento Constitucional de Prueba, Jalisco. Administración "
+                "2024-2027. Gobierno cercano a la gente, trabajando por un mejor municipio "
+                f"para todas las familias.</td></tr><tr><td>{menu}</td>")
+    footer = ("<td>Palacio Municipal, Plaza Principal número uno, Colonia Centro, código "
+              "postal 45000. Teléfono 33 3333 3333. Horario de atención de lunes a viernes "
+              "de nueve a quince horas. Derechos reservados.</td>")
+    return (200, HTML, f"<html><head><title>{title}</title></head><body><table><tr>"
+            f"{template}</tr><tr><td>{body}</td></tr><tr>{footer}</tr></table></body></html>")
+
+
+def test_table_layout_template_words_are_no_soft_404():
+    pages, _ = _portal_with(_table_layout(
+        "<h2>Fracción VIII. Remuneración</h2><p>Consulte el tabulador vigente de sueldos y "
+        "salarios.</p>"))
+    pages[HOME] = _table_layout("<p>Bienvenidos. <a href='/transparencia'>Transparencia</a>"
+                                "</p>")
+    probe = _table_layout("<p>Lo sentimos.</p>")
+    harvest = _crawl_soft(pages, probe)
+    assert harvest.not_found_probe.status_code == 200
+    assert harvest.hit("70-VIII").anomaly is None
+
+
+SPLASH = (
+    200,
+    HTML,
+    "<!DOCTYPE html><html><head><title>H. Ayuntamiento de Prueba</title>"
+    '<script src="/js/jquery-1.12.4.min.js"></script>'
+    '<script async src="https://www.googletagmanager.com/gtag/js?id=G-X1"></script>'
+    "<script>window.dataLayer = window.dataLayer || []; function gtag(){dataLayer.push("
+    "arguments);} gtag('js', new Date()); gtag('config', 'G-X1');</script></head>"
+    '<body><center><img src="/img/escudo.png" alt=""><br><a href="/inicio.html">'
+    "Entrar al sitio</a></center></body></html>",
+)
+
+
+def test_a_splash_home_page_is_no_script_shell():
+    from audit.presence import audit_presence
+
+    signals = page_signals(SPLASH[2])
+    assert signals.scripts == 1  # jQuery; the analytics tag does not count
+    pages, _ = _portal_with(page("<p>Tabla</p>"))
+    pages[HOME] = SPLASH
+    pages[BASE + "/inicio.html"] = HOME_PAGE
+    harvest = crawl(pages)
+    assert harvest.transparency_url == BASE + "/transparencia"  # through its only link
+    subject = Subject("S-9", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
+    result = audit_presence(subject, harvest, [(o, True) for o in CATALOG.obligations], "r")
+    assert "JS_REQUIRED" not in {f.code.value for f in result.findings}
+    assert "NO_TRANSPARENCY_SECTION" not in {f.code.value for f in result.findings}
+
+
+def test_a_footer_pnt_banner_is_no_delegation():
+    from audit.presence import audit_presence
+
+    pnt = "https://www.plataformadetransparencia.org.mx/"
+    footer = (f'<footer><a href="{pnt}"><img alt="Plataforma Nacional de Transparencia" '
+              'src="/img/pnt.png"></a></footer>')
+    home = (200, HTML, "<html><head><title>Municipio</title></head><body>"
+            f"{CHROME_LINKS}<main><p>Bienvenidos</p></main>{footer}</body></html>")
+    harvest = crawl({HOME: home, BASE + "/transparencia": page("<p>En construcción</p>")})
+    assert harvest.pnt_links == []
+    subject = Subject("S-9", "Municipio de Prueba", "", "municipal", "Jalisco", "ejecutivo", HOME)
+    result = audit_presence(subject, harvest, [(o, True) for o in CATALOG.obligations], "r")
+    assert "DELEGATES_TO_PNT" not in {f.code.value for f in result.findings}
+    # the menu's own "Transparencia" item pointing to the platform still delegates
+    menu = (200, HTML, f'<html><body><nav><a href="{pnt}">Transparencia</a></nav></body></html>')
+    assert crawl({HOME: menu}).pnt_links == [pnt]
+
+
+def test_a_redirect_to_a_login_url_is_a_login_wall():
+    sso = page("<h2>Intranet</h2><p><a href='/auth/sso'>Entrar con su cuenta institucional</a>"
+               "</p>", title="Intranet")
+    harvest = crawl({HOME: HOME_PAGE,
+                     BASE + "/transparencia": (302, {"Location": "/login?next=%2Ft"}, ""),
+                     BASE + "/login?next=%2Ft": sso})
+    assert harvest.blocked_section.anomaly == "login"

@@ -253,3 +253,18 @@ def test_xml_declaration_encoding() -> None:
 )
 def test_canonical_encoding(label: str | None, expected: str | None) -> None:
     assert canonical_encoding(label) == expected
+
+
+def test_one_stray_windows_1252_byte_in_a_utf8_page_stays_utf8():
+    body = ("<html><head><meta charset='utf-8'></head><body><p>Información pública, "
+            "Fracción VIII, Remuneración, Año 2025, Dirección de Administración.</p>" * 4
+            + "<p>Versi").encode() + b"\xf3" + b"n p\xc3\xbablica</p></body></html>"
+    assert detect_encoding(body, "utf-8", "text/html") == "utf-8"
+    assert detect_encoding(body, None, "text/html") == "utf-8"  # declared in the document
+    text = body.decode("utf-8", errors="replace")
+    assert "Fracción VIII" in text and text.count("\ufffd") == 1  # no ENCODING_ERROR
+    # undeclared, nearly all of it valid UTF-8
+    assert detect_encoding(body.replace(b"<meta charset='utf-8'>", b"")) == "utf-8"
+    # a page that is windows-1252 throughout is still read as windows-1252
+    latin = "<p>Información pública, Fracción VIII</p>".encode("cp1252")
+    assert detect_encoding(latin, "utf-8", "text/html") == "windows-1252"
