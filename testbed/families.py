@@ -161,6 +161,24 @@ class Family:
         raise NotImplementedError
 
     @staticmethod
+    def entry_head(site: Site, portal: PortalSpec, entry: Entry, epath: str, depth: int,
+                   local: str | None = None) -> str | None:
+        """Record where the entry's link points and return the heading of its page; None when
+        there is nothing more to build (a broken link, or a justified page, built here)."""
+        layout = site.layout(entry)
+        layout.link_url = site.url(epath)
+        if entry.state == LINK_BROKEN:
+            return None
+        name = label(portal, entry, local)
+        head = stored_text(entry, f"<h2>{escape(name)}</h2><p>{escape(title(portal, entry))}"
+                                  f"</p><p>{period_text(entry)}</p>")
+        if entry.state == JUSTIFIED:
+            layout.note_url = site.url(epath)
+            site.page(epath, depth, name, lambda: head + note_html())
+            return None
+        return head
+
+    @staticmethod
     def files_list(site: Site, portal: PortalSpec, entry: Entry,
                    items: list[tuple[int, FilePlan]], path_of, depth: int,
                    page_path: str) -> str:
@@ -267,16 +285,8 @@ class TablaTrimestral(Family):
         site.page(self.transparency_path, 1, "Transparencia", lambda: body)
 
     def entry_pages(self, site: Site, portal: PortalSpec, entry: Entry, epath: str) -> None:
-        layout = site.layout(entry)
-        layout.link_url = site.url(epath)
-        if entry.state == LINK_BROKEN:
-            return
-        head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
-                f"<p>{period_text(entry)}</p>")
-        head = stored_text(entry, head)
-        if entry.state == JUSTIFIED:
-            layout.note_url = site.url(epath)
-            site.page(epath, 2, label(portal, entry), lambda: head + note_html())
+        head = self.entry_head(site, portal, entry, epath, 2)
+        if head is None:
             return
 
         stem = epath.removeprefix("/transparencia/").replace("/", "-")
@@ -351,16 +361,8 @@ class PaginaPorFraccion(Family):
 
     def entry_pages(self, site: Site, portal: PortalSpec, entry: Entry, epath: str,
                     number: int) -> None:
-        layout = site.layout(entry)
-        layout.link_url = site.url(epath)
-        if entry.state == LINK_BROKEN:
-            return
-        head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
-                f"<p>{period_text(entry)}</p>")
-        head = stored_text(entry, head)
-        if entry.state == JUSTIFIED:
-            layout.note_url = site.url(epath)
-            site.page(epath, 3, label(portal, entry), lambda: head + note_html())
+        head = self.entry_head(site, portal, entry, epath, 3)
+        if head is None:
             return
         stem = epath.rsplit("/", 1)[-1]
 
@@ -464,16 +466,8 @@ class MenuAnidado(Family):
 
     def entry_pages(self, site: Site, portal: PortalSpec, entry: Entry, epath: str,
                     local: str, counter, number: int) -> None:
-        layout = site.layout(entry)
-        layout.link_url = site.url(epath)
-        if entry.state == LINK_BROKEN:
-            return
-        head = (f"<h2>{escape(label(portal, entry, local))}</h2>"
-                f"<p>{escape(title(portal, entry))}</p><p>{period_text(entry)}</p>")
-        head = stored_text(entry, head)
-        if entry.state == JUSTIFIED:
-            layout.note_url = site.url(epath)
-            site.page(epath, 3, label(portal, entry, local), lambda: head + note_html())
+        head = self.entry_head(site, portal, entry, epath, 3, local)
+        if head is None:
             return
         folder = f"{stable_number(portal.seed, entry.key, low=0, span=16**8):08x}"
 
@@ -633,16 +627,8 @@ class ConsultaParametros(Family):
         site.page(self.transparency_path, 1, "Transparencia", lambda: intro)
 
     def entry_pages(self, site: Site, portal: PortalSpec, entry: Entry, epath: str) -> None:
-        layout = site.layout(entry)
-        layout.link_url = site.url(epath)
-        if entry.state == LINK_BROKEN:
-            return
-        head = (f"<h2>{escape(label(portal, entry))}</h2><p>{escape(title(portal, entry))}</p>"
-                f"<p>{period_text(entry)}</p>")
-        head = stored_text(entry, head)
-        if entry.state == JUSTIFIED:
-            layout.note_url = site.url(epath)
-            site.page(epath, 3, label(portal, entry), lambda: head + note_html())
+        head = self.entry_head(site, portal, entry, epath, 3)
+        if head is None:
             return
 
         def path_of(plan: FilePlan) -> str:
