@@ -18,27 +18,11 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+# 2018 upload templates -> obligation: the same mapping as the format catalog's builder.
+from audit.catalogs.build_formats import ART70_TEMPLATES
+
 OUT = Path(__file__).with_name("sipot_formats.json")
 
-# 2018 upload templates (reference/sipot_templates_art70equiv_2018_*.tsv, by leading number)
-# -> the LGTAIP-2015 obligation they carry. Template 4 (tabla de aplicabilidad) has none.
-ART70_TEMPLATES = {
-    1: "70-I", 2: "70-II-A", 3: "70-II-B", 5: "70-IV", 6: "70-V", 7: "70-VI", 8: "70-VII",
-    9: "70-VIII", 10: "70-IX", 11: "70-X-A", 12: "70-X-B", 13: "70-XI", 14: "70-XII",
-    15: "70-XIII", 16: "70-XIV", 17: "70-XV-B", 18: "70-XV-A", 19: "70-XVI-A", 20: "70-XVI-B",
-    21: "70-XVII", 22: "70-XVIII", 23: "70-XIX", 24: "70-XX", 25: "70-XXI-A", 26: "70-XXI-B",
-    27: "70-XXI-C", 28: "70-XXII", 29: "70-XXIII-A", 30: "70-XXIII-C", 31: "70-XXIII-D",
-    32: "70-XXIV", 33: "70-XXV", 34: "70-XXVI", 35: "70-XXIII-B", 36: "70-XXVII",
-    37: "70-XXVIII-A", 38: "70-XXVIII-B", 39: "70-XXIX", 40: "70-XXX", 41: "70-XXXI-A",
-    42: "70-XXXI-B", 43: "70-XXXII", 44: "70-XXXIII", 45: "70-XXXIV-A", 46: "70-XXXIV-B",
-    47: "70-XXXIV-C", 48: "70-XXXIV-D", 49: "70-XXXIV-E", 50: "70-XXXIV-F", 51: "70-XXXIV-G",
-    52: "70-XXXV-A", 53: "70-XXXV-B", 54: "70-XXXV-C", 55: "70-XXXVI", 56: "70-XXXVII-A",
-    57: "70-XXXVII-B", 58: "70-XXXVIII-A", 59: "70-XXXVIII-B", 60: "70-XXXIX-A",
-    61: "70-XXXIX-B", 62: "70-XXXIX-C", 63: "70-XXXIX-D", 64: "70-XL-B", 65: "70-XL-A",
-    66: "70-XLI", 67: "70-XLII-A", 68: "70-XLII-B", 69: "70-XLIII-A", 70: "70-XLIII-B",
-    71: "70-XLIV-A", 72: "70-XLIV-B", 73: "70-XLV", 74: "70-XLVI-B", 75: "70-XLVI-A",
-    76: "70-XLVIII-A", 77: "70-XLVIII-B", 78: "70-XLVIII-C",
-}
 # Executive specific obligations (Art. 71): one representative template per inciso.
 ART71_TEMPLATES = {
     80: "71-I-A", 86: "71-I-B", 88: "71-I-C", 91: "71-I-D", 93: "71-I-E", 97: "71-I-F",
