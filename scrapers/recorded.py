@@ -13,25 +13,13 @@ from urllib.parse import urljoin
 
 from scrapers.discovery import normalize_url
 from scrapers.results import ERRORS, FetchResult, Redirect
+from scrapers.sniff import detect_encoding, is_text_type, sniff
 
 RecordedResponse = tuple[int, Mapping[str, str], bytes | str]
 
 _REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 _MAX_REDIRECTS = 10
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-_EXT_TYPES = {
-    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ".xls": "application/vnd.ms-excel",
-    ".csv": "text/csv",
-    ".pdf": "application/pdf",
-    ".doc": "application/msword",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".zip": "application/zip",
-    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".txt": "text/plain",
-}
 
 
 class RecordedSource:
@@ -148,8 +136,10 @@ def _result(
     declared_charset = charset_match.group(1) if charset_match else None
     content = body.encode(declared_charset or "utf-8") if isinstance(body, str) else body
     declared = content_type.split(";")[0].strip().lower() or None
-    sniffed = _sniff(content, final_url, declared)
-    encoding = _encoding(content, declared_charset) if _is_text(sniffed) else None
+    sniffed = sniff(content, declared, final_url)
+    encoding = None
+    if is_text_type(sniffed):
+        encoding = detect_encoding(content, declared_charset, sniffed)
     return FetchResult(
         url=url,
         final_url=final_url,
@@ -163,46 +153,3 @@ def _result(
         error="http_error" if status >= 400 else None,
         error_detail=f"HTTP {status}" if status >= 400 else None,
     )
-
-
-def _sniff(content: bytes, url: str, declared: str | None) -> str | None:
-    """A small stand-in for ``scrapers.sniff``: enough for tests to tell HTML from files."""
-    head = content[:512].lstrip().lower()
-    if head.startswith(b"%pdf"):
-        return "application/pdf"
-    if head.startswith(b"pk\x03\x04"):
-        path = url.lower().split("?")[0]
-        for ext in (".xlsx", ".docx", ".ods"):
-            if path.endswith(ext):
-                return _EXT_TYPES[ext]
-        return "application/zip"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "application/vnd.ms-excel"
-    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or b"<html" in head:
-        return "text/html"
-    if declared:
-        return declared
-    path = url.lower().split("?")[0]
-    for ext, media_type in _EXT_TYPES.items():
-        if path.endswith(ext):
-            return media_type
-    return "text/plain" if content else None
-
-
-def _is_text(media_type: str | None) -> bool:
-    return bool(media_type) and (
-        media_type.startswith("text/") or media_type.endswith(("json", "xml"))
-    )
-
-
-def _encoding(content: bytes, declared: str | None) -> str:
-    if declared:
-        return declared.lower()
-    meta = re.search(rb"<meta[^>]+charset\s*=\s*[\"']?([\w.:-]+)", content[:2048], re.IGNORECASE)
-    if meta:
-        return meta.group(1).decode("ascii").lower()
-    try:
-        content.decode("utf-8")
-    except UnicodeDecodeError:
-        return "windows-1252"
-    return "utf-8"

@@ -8,7 +8,9 @@ uses, plus the failure paths (robots, unreachable home, broken links, budgets, t
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -41,7 +43,11 @@ def page(body: str, title: str = "Portal") -> tuple[int, dict, str]:
 
 
 def xlsx(tag: str = "") -> tuple[int, dict, bytes]:
-    return 200, XLSX, b"PK\x03\x04" + tag.encode() + b"\x00" * 16
+    """A minimal spreadsheet package: enough for content sniffing to see an xlsx."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as package:
+        package.writestr("xl/workbook.xml", f"<workbook>{tag}</workbook>")
+    return 200, XLSX, out.getvalue()
 
 
 def pdf() -> tuple[int, dict, bytes]:
