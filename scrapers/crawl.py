@@ -1345,19 +1345,9 @@ def _robots_unreachable(status: Any) -> bool:
 
 
 def _fetch_ignoring_robots(source: Any) -> Callable[..., FetchResult] | None:
-    """A fetch function of ``source`` that skips robots.txt (``fetch_ignoring_robots``, or
-    a copy of the live fetcher with ``obey_robots=False``); None when there is none."""
-    custom = getattr(source, "fetch_ignoring_robots", None)
-    if custom is not None:
-        return custom
-    policy = getattr(source, "policy", None)
-    if policy is None or not getattr(policy, "obey_robots", False):
-        return None
-    from scrapers.fetch import Fetcher  # the live fetcher only
-
-    if not isinstance(source, Fetcher):
-        return None
-    return Fetcher(replace(policy, obey_robots=False)).fetch
+    """The source's fetch that skips robots.txt (``Fetcher.fetch_ignoring_robots`` and
+    offline equivalents); None when the source has none."""
+    return getattr(source, "fetch_ignoring_robots", None)
 
 
 class _DespiteRobots:

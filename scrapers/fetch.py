@@ -285,12 +285,19 @@ class Fetcher:
         loop, unless that redirect set a cookie (portals that check for a session cookie do
         this once); endless cookie games end at ``max_redirects``.
         """
+        return self._fetch(url, method, self.policy.obey_robots)
+
+    def fetch_ignoring_robots(self, url: str, method: str = "GET") -> FetchResult:
+        """``fetch`` without consulting robots.txt, on the same session and politeness. Only
+        for the one look the crawler takes when robots.txt itself answers 401/403 (RFC 9309
+        reads a 4xx robots.txt as "no rules")."""
+        return self._fetch(url, method, obey_robots=False)
+
+    def _fetch(self, url: str, method: str, obey_robots: bool) -> FetchResult:
         method = method.upper()
         if method not in METHODS:
             raise ValueError(f"unsupported method {method!r}; the fetcher only reads")
-        chain = _Chain(
-            method, self.policy.max_bytes, self.policy.max_redirects, self.policy.obey_robots
-        )
+        chain = _Chain(method, self.policy.max_bytes, self.policy.max_redirects, obey_robots)
         return self._run(url, chain)
 
     def robots_allows(self, url: str) -> bool:

@@ -159,6 +159,17 @@ def test_robots_5xx_disallows_everything_visibly(server, fake_time) -> None:
     assert fetcher.robots_status(server.url("/")).state == "unreachable"
 
 
+def test_fetch_ignoring_robots_takes_one_look_past_a_403_robots(server, fake_time) -> None:
+    server.route("/robots.txt", respond("no", status=403))
+    server.route("/", respond("inicio"))
+    fetcher = make_fetcher(server, fake_time)
+    assert fetcher.fetch(server.url("/")).error == "robots"
+    assert server.hits("/") == 0
+    home = fetcher.fetch_ignoring_robots(server.url("/"))
+    assert home.ok and home.content == b"inicio"
+    assert server.hits("/") == 1
+
+
 def test_robots_403_disallows_everything(server, fake_time) -> None:
     server.route("/robots.txt", respond("no", status=403))
     server.route("/", respond("x"))
