@@ -25,8 +25,24 @@ For each dataset:
    catalog values folded (no case, accents, punctuation) -> '<header> [normalizado]';
    'Ejercicio' '2025'/'2025.0' -> '<header> [año]'; text stripped, blanks as nulls ->
    '<header> [texto]'. Regex checks (amount format, URL) read the published column.
-4. Each suite that applies (``common`` always; the obligation's suite when there is one) runs as
-   one GX validation over the prepared frame.
+4. Each suite that applies (``common`` always; the obligation's suite when there is one) runs
+   over the prepared frame, in one of two ways that give the same rows:
+
+   - **With ``docs_dir``** (Data Docs), one dataset at a time: a dataframe asset, a suite and a
+     validation definition per (suite, dataset), each run stored for the site. Slow (~0.1 s a
+     dataset): GX's cost is per expectation run, not per row.
+   - **Without it**, in groups: datasets whose plans are the same once their columns are
+     renamed by position ('__lupa_0__', '__lupa_0__ [fecha]'…; the *layout*: same expectations,
+     GX kwargs, prepared columns and dtypes — typically every file of one format, whatever the
+     spelling of its headers) are concatenated, normalised once, and validated in ONE GX run
+     of ONE suite per layout (built once and reused, never added to the context's stores).
+     GX's COMPLETE result lists the failing rows (``unexpected_index_list``); each dataset's
+     result is rebuilt from its own slice with GX's success rule and result formatting, and
+     its sample values from its own normalised columns, so the rows equal the per-dataset
+     ones (``tests/expectations/test_expectations_grouped.py``). Every check and
+     normalisation is row by row, so a row's verdict does not depend on the other datasets.
+     A group GX fails on is validated again one dataset at a time. Published header names
+     stay in the rows (``column_name``, ``details.columns``) as before.
 
 ``unexpected_percent`` is GX's: the share of *non-empty* values that fail (empty cells are left
 to the not-null check), or of rows where both dates are present for date-pair checks; it is
@@ -46,13 +62,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote
 
 from audit.catalog import DEFAULT_LAW
 from audit.findings import Code, Finding
 from audit.formats import MATCH_THRESHOLD, FormatCatalog, load_formats, normalize_label
 from expectations.suites import (
+    CHECKS,
     COMMON,
     ColumnRef,
     ExpectationSpec,
@@ -128,11 +145,19 @@ class _Planned:
 
 @dataclass
 class _Prepared:
-    """A dataset's frame cut to ``MAX_ROWS`` plus its normalised columns (built on demand)."""
+    """A dataset's frame cut to ``MAX_ROWS`` plus its normalised columns (built on demand).
+
+    ``lazy``: normalised columns are only named (``columns[name]`` None, ``sources`` says how
+    to build them) until ``column(name)`` or ``materialize()`` computes them; the grouped path
+    computes them once for a whole group instead (published columns are always read at once).
+    """
 
     frame: pd.DataFrame
     columns: dict[str, Any] = field(default_factory=dict)
     _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    lazy: bool = False
+    # prepared column -> (published header, normalisation kind; None for the published column)
+    sources: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
     def raw(self, header: str) -> str:
         """Add a published column (as text) to the prepared frame; its name there."""
@@ -141,14 +166,33 @@ class _Prepared:
             if str(column.dtype) != "str":
                 column = column.astype("str")
             self.columns[header] = column
+            self.sources[header] = (header, None)
         return header
 
     def derived(self, header: str, kind: str) -> str:
         """Add a normalised copy of a published column; its name in the prepared frame."""
         name = f"{header} [{kind}]"
         if name not in self.columns:
-            self.columns[name] = _DERIVE[kind](self, header)
+            if self.lazy:
+                self.raw(header)                # where computing it would add it
+                self.columns[name] = None
+            else:
+                self.columns[name] = _DERIVE[kind](self, header)
+            self.sources[name] = (header, kind)
         return name
+
+    def column(self, name: str) -> pd.Series:
+        """A prepared column, computed now when it was deferred."""
+        if self.columns[name] is None:
+            header, kind = self.sources[name]
+            self.columns[name] = _DERIVE[kind](self, header)
+        return self.columns[name]
+
+    def materialize(self) -> _Prepared:
+        for name in list(self.columns):
+            self.column(name)
+        self.lazy = False
+        return self
 
     def stripped(self, header: str) -> pd.Series:
         key = (header, "stripped")
@@ -166,7 +210,7 @@ class _Prepared:
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame(self.columns, index=self.frame.index)
+        return pd.DataFrame(self.materialize().columns, index=self.frame.index)
 
 
 # --------------------------------------------------------------------------- normalisation
@@ -196,9 +240,11 @@ def _iso_text(prep: _Prepared, header: str) -> pd.Series:
     them ('2025-02-31', ISO-shaped but not a date, is marked so that it cannot pass)."""
     text, parsed = prep.stripped(header), prep.dates(header)
     out = text.where(parsed.isna(), parsed.dt.strftime("%Y-%m-%d"))
-    impossible = parsed.isna() & text.str.match(_ISO_DATE).fillna(False).astype(bool)
-    if impossible.any():
-        out = out.where(~impossible, text + " (fecha inexistente)")
+    failed = parsed.isna() & text.notna()
+    if failed.any():            # the pattern match only when some value did not parse
+        impossible = failed & text.str.match(_ISO_DATE).fillna(False).astype(bool)
+        if impossible.any():
+            out = out.where(~impossible, text + " (fecha inexistente)")
     return out
 
 
@@ -342,13 +388,21 @@ def _plan(suite: Suite, spec: ExpectationSpec, cols: _Columns, prep: _Prepared,
 
 def plan_dataset(dataset: Dataset, *, as_of: dt.date | None = None, law: str = DEFAULT_LAW,
                  max_rows: int = MAX_ROWS, suites: Mapping[str, Suite] | None = None,
-                 ) -> tuple[list[_Planned], _Prepared, str | None]:
+                 lazy: bool = False) -> tuple[list[_Planned], _Prepared, str | None]:
     """Resolve every applicable expectation against one dataset (no Great Expectations
-    involved): the plans, the prepared frame, and the format the dataset was taken to follow."""
+    involved): the plans, the prepared frame, and the format the dataset was taken to follow.
+    ``lazy``: leave the normalised columns to be computed later (``_Prepared``)."""
+    import pandas as pd
+
     suites = load_suites() if suites is None else suites
     as_of = as_of or dt.date.today()
     fc = load_formats(law)
-    frame = dataset.frame.head(max_rows).reset_index(drop=True)
+    frame = dataset.frame
+    if len(frame) > max_rows:
+        frame = frame.head(max_rows)
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        frame = frame.reset_index(drop=True)
     if any(not isinstance(c, str) for c in frame.columns):
         frame = frame.rename(columns=str)
     headers = list(frame.columns)
@@ -363,7 +417,7 @@ def plan_dataset(dataset: Dataset, *, as_of: dt.date | None = None, law: str = D
         if found is not None:
             specific = suite_for(None, found.format_id, suites)
     cols = _columns(dataset, specific, headers, fc)
-    prep = _Prepared(frame)
+    prep = _Prepared(frame, lazy=lazy)
     plans = []
     for suite in (suites[COMMON], specific):
         if suite is None:
@@ -467,6 +521,383 @@ def _row(run_id: str, dataset: Dataset, planned: _Planned, result, rows: int,
     }
 
 
+# Rows of prepared frames validated by one GX run of the grouped path (datasets concatenated).
+GROUP_ROWS = 50_000
+# Datasets (and prepared rows) held in memory before their groups are validated; the rows of
+# a batch come out in input order once the whole batch is done.
+BATCH_DATASETS = 1_000
+BATCH_ROWS = 200_000
+# The grouped path reads which rows failed from GX's COMPLETE result (unexpected_index_list).
+_GROUP_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": PARTIAL_UNEXPECTED,
+                 "return_unexpected_index_query": False}
+_COLUMN_KWARGS = frozenset({"column", "column_A", "column_B"})
+
+
+@dataclass(eq=False)
+class _Checked:
+    """One dataset on its way through ``validate_datasets``: its plans, prepared frame and,
+    once validated, its rows and errors. ``dataset.frame`` is cut to ``max_rows``; ``rows``
+    counts the rows of the full frame, which is not kept."""
+
+    dataset: Dataset
+    rows: int
+    plans: list[_Planned] | None = None
+    prep: _Prepared | None = None
+    format_id: str | None = None
+    out: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    validated: int = 0
+
+
+class _Outcome(NamedTuple):
+    """What ``_row`` reads of a GX ``ExpectationValidationResult``."""
+
+    success: bool
+    result: dict | None
+
+
+def _check(dataset: Dataset, *, as_of: dt.date, law: str, max_rows: int,
+           suites: Mapping[str, Suite], lazy: bool = False) -> _Checked:
+    """Plan one dataset; a dataset Lupa cannot plan carries its error and no plans."""
+    try:
+        plans, prep, format_id = plan_dataset(dataset, as_of=as_of, law=law, max_rows=max_rows,
+                                              suites=suites, lazy=lazy)
+    except Exception as exc:  # one bad dataset must not stop the others
+        log.exception("validating %s failed", dataset.resource_url)
+        item = _Checked(dataset, 0)
+        item.errors.append(_error(dataset, None, {"exception_message": repr(exc)}))
+        return item
+    cut = Dataset(dataset.subject_id, dataset.obligation_id, dataset.resource_url, prep.frame,
+                  dataset.format_id)
+    return _Checked(cut, len(dataset.frame), plans, prep, format_id)
+
+
+class _PerDataset:
+    """Validate datasets one by one: a dataframe asset, a suite and a validation definition per
+    (suite, dataset), each run stored so that Data Docs can show it."""
+
+    def __init__(self, run_id: str, docs_path: Path | None) -> None:
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        self.run_id = run_id
+        self.context = _context(docs_path)
+        self.source = self.context.data_sources.add_pandas("lupa")
+        self.gx_run = RunIdentifier(run_name=_safe(run_id), run_time=dt.datetime.now(dt.UTC))
+        self.names: set[str] = set()
+        self.listed: list[dict[str, Any]] = []
+
+    def run(self, item: _Checked) -> None:
+        """Validate one planned dataset: rows to ``item.out``, Lupa's failures to
+        ``item.errors``."""
+        import great_expectations as gx
+
+        dataset, plans, prep = item.dataset, item.plans or [], item.prep
+        try:
+            frame = prep.to_frame()         # computes the normalised columns left for later
+            name = _asset_name(dataset, self.names)
+            asset = self.source.add_dataframe_asset(name, batch_metadata={
+                "sujeto_obligado": dataset.subject_id,
+                "obligacion": dataset.obligation_id or "",
+                "recurso": dataset.resource_url,
+                "formato": item.format_id or "",
+            })
+            batch = asset.add_batch_definition_whole_dataframe("completo")
+            item.validated = validated = len(frame)
+            for suite_name in dict.fromkeys(p.suite for p in plans):
+                own = [p for p in plans if p.suite == suite_name]
+                gx_suite = self.context.suites.add(gx.ExpectationSuite(
+                    name=f"{suite_name} [{name}]",
+                    expectations=[_gx_expectation(p) for p in own]))
+                definition = self.context.validation_definitions.add(gx.ValidationDefinition(
+                    name=f"{suite_name} [{name}]", data=batch, suite=gx_suite))
+                outcome = definition.run(batch_parameters={"dataframe": frame},
+                                         result_format=RESULT_FORMAT, run_id=self.gx_run)
+                outcomes = {(r.expectation_config.meta or {}).get("lupa_id"): r
+                            for r in outcome.results}
+                for planned in own:               # rows in suite order, not GX's
+                    result = outcomes.get(planned.spec.id)
+                    if result is None:
+                        continue
+                    if (result.exception_info or {}).get("raised_exception"):
+                        item.errors.append(_error(dataset, planned.spec.id,
+                                                  result.exception_info))
+                        continue
+                    item.out.append(_row(self.run_id, dataset, planned, result, item.rows,
+                                         validated))
+                self.listed.append({"suite": suite_name, "name": f"{suite_name} [{name}]",
+                                    "dataset": dataset, "success": bool(outcome.success)})
+        except Exception as exc:  # one bad dataset must not stop the others
+            log.exception("validating %s failed", dataset.resource_url)
+            item.errors.append(_error(dataset, None, {"exception_message": repr(exc)}))
+
+
+def _kinds() -> dict[str, str]:
+    """GX class name -> how the grouped path splits its result per dataset. A class whose
+    ``_validate`` is not the one the split mirrors is left out (its datasets run one by one)."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.expectation import (
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+    )
+
+    kinds = {}
+    for name in set(CHECKS.values()):
+        cls = getattr(gxe, name, None)
+        if cls is None:
+            continue
+        if cls is gxe.ExpectTableRowCountToBeBetween:
+            kinds[name] = "row_count"
+        elif cls is gxe.ExpectColumnToExist:
+            kinds[name] = "exists"
+        elif cls is gxe.ExpectColumnValuesToNotBeNull:
+            kinds[name] = "not_null"
+        elif cls._validate is ColumnMapExpectation._validate:
+            kinds[name] = "map"
+        elif cls._validate is ColumnPairMapExpectation._validate:
+            kinds[name] = "pair"
+    return kinds
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    return value
+
+
+def _layout(item: _Checked, kinds: Mapping[str, str]) -> tuple[tuple, list[str]] | None:
+    """What the GX run of a dataset depends on, with its columns renamed by position — the
+    published headers to '__lupa_0__', '__lupa_1__'…, the normalised columns after them
+    ('__lupa_0__ [fecha]') — plus the published headers in that order; None when the dataset
+    cannot join a group. Datasets with the same layout (same expectations and GX kwargs, same
+    prepared columns and dtypes) are validated as one frame."""
+    headers: dict[str, str] = {}
+    names: dict[str, str] = {}
+    sources = []
+    for name, (header, kind) in item.prep.sources.items():
+        canon = headers.setdefault(header, f"__lupa_{len(headers)}__")
+        names[name] = canon if kind is None else f"{canon} [{kind}]"
+        sources.append((canon, kind))
+    parts = []
+    for planned in item.plans:
+        if planned.spec.gx not in kinds:
+            return None
+        kwargs = {k: names.get(v, v) if k in _COLUMN_KWARGS else v
+                  for k, v in planned.kwargs.items()}
+        parts.append((planned.spec.gx, _frozen(kwargs)))
+    dtypes = tuple(repr(item.prep.columns[header].dtype) for header in headers)
+    return (tuple(parts), tuple(sources), dtypes), list(headers)
+
+
+class _Grouped:
+    """Validate datasets in groups of the same layout (``_layout``): the published columns
+    the expectations read are concatenated under stable names, normalised once for the whole
+    group, and validated in ONE GX run of ONE suite per layout (built once, never stored).
+    Each dataset's result is then rebuilt from the failing rows GX reports (COMPLETE
+    ``unexpected_index_list``) with GX's own success rule and result formatting
+    (``_mostly_success``, ``_format_map_output``), as a run on the dataset alone gives it;
+    sample values are read from the dataset's own normalised column (same types). Every check
+    and normalisation is row by row, so a row's verdict does not depend on its neighbours."""
+
+    def __init__(self, run_id: str) -> None:
+        from great_expectations.expectations.expectation_configuration import (
+            parse_result_format,
+        )
+
+        self.run_id = run_id
+        self.kinds = _kinds()
+        self.context = _context(None)
+        asset = self.context.data_sources.add_pandas("lupa").add_dataframe_asset("grupos")
+        self.batch = asset.add_batch_definition_whole_dataframe("completo")
+        self.format = parse_result_format(dict(RESULT_FORMAT))
+        self.suites: dict[tuple, tuple[Any, list[Any]]] = {}
+        self.row_counts: dict[tuple[int, int], _Outcome] = {}
+        self._one: _PerDataset | None = None
+
+    def validate(self, items: Sequence[_Checked]) -> None:
+        groups: dict[tuple, list[tuple[_Checked, list[str]]]] = {}
+        for item in items:
+            try:
+                found = _layout(item, self.kinds)
+            except Exception:  # noqa: BLE001 - the dataset then runs on its own
+                found = None
+            if found is None:
+                self.one_by_one(item)
+            else:
+                groups.setdefault(found[0], []).append((item, found[1]))
+        for layout, members in groups.items():
+            for run in _runs(members):
+                try:
+                    self._run(layout, run)
+                except Exception:  # noqa: BLE001 - each dataset then runs on its own
+                    log.debug("grouped validation failed; validating %d dataset(s) one by one",
+                              len(run), exc_info=True)
+                    for item, _ in run:
+                        self.one_by_one(item)
+
+    def one_by_one(self, item: _Checked) -> None:
+        if self._one is None:
+            self._one = _PerDataset(self.run_id, None)
+        item.out, item.errors, item.validated = [], [], 0
+        self._one.run(item)
+
+    def _suite(self, layout: tuple) -> tuple[Any, list[Any]]:
+        if layout not in self.suites:
+            import great_expectations as gx
+            import great_expectations.expectations as gxe
+
+            expectations = [getattr(gxe, cls)(**_thawed(kwargs), meta={"lupa_index": index})
+                            for index, (cls, kwargs) in enumerate(layout[0])]
+            suite = gx.ExpectationSuite(name=f"lupa-{len(self.suites)}",
+                                        expectations=expectations)
+            self.suites[layout] = suite, expectations
+        return self.suites[layout]
+
+    def _run(self, layout: tuple, members: Sequence[tuple[_Checked, list[str]]]) -> None:
+        import numpy as np
+        import pandas as pd
+        from great_expectations.validator.v1_validator import Validator
+
+        suite, expectations = self._suite(layout)
+        lengths = [len(item.prep.frame) for item, _ in members]
+        offsets = np.cumsum([0, *lengths])
+        outcomes: list[list[_Outcome]] = [[] for _ in members]
+        if expectations:
+            group = _group(layout, members, int(offsets[-1]))
+            # Only the columns the expectations name: GX copies the frame's columns when it
+            # filters rows, and no expectation reads another's column.
+            used = dict.fromkeys(v for _, kwargs in layout[0] for k, v in kwargs
+                                 if k in _COLUMN_KWARGS and v in group.columns)
+            frame = pd.DataFrame({name: group.columns[name] for name in used},
+                                 index=group.frame.index)
+            validator = Validator(batch_definition=self.batch, result_format=_GROUP_FORMAT,
+                                  batch_parameters={"dataframe": frame})
+            results = validator.validate_expectation_suite(suite).results
+            by_index = {(r.expectation_config.meta or {}).get("lupa_index"): r for r in results}
+            for index, expectation in enumerate(expectations):
+                result = by_index[index]
+                if (result.exception_info or {}).get("raised_exception"):
+                    raise RuntimeError(str(result.exception_info.get("exception_message")))
+                split = self._split(expectation, dict(layout[0][index][1]), index, result,
+                                    [item for item, _ in members], offsets, group)
+                for k, outcome in enumerate(split):
+                    outcomes[k].append(outcome)
+        for (item, _), length, own in zip(members, lengths, outcomes, strict=True):
+            item.validated = length
+            item.out = [_row(self.run_id, item.dataset, planned, outcome, item.rows, length)
+                        for planned, outcome in zip(item.plans, own, strict=True)]
+
+    def _split(self, expectation, kwargs: Mapping[str, Any], index: int, result,
+               members: Sequence[_Checked], offsets, group: _Prepared) -> list[_Outcome]:
+        """Each member's outcome of one expectation of a group run."""
+        import numpy as np
+        from great_expectations.constants import MAX_RESULT_RECORDS
+        from great_expectations.expectations.expectation import (
+            _format_map_output,
+            _mostly_success,
+        )
+
+        kind = self.kinds[type(expectation).__name__]
+        if kind == "exists":        # depends on the column names only: one answer for all
+            return [_Outcome(result.success, result.result)] * len(members)
+        if kind == "row_count":
+            return [self._row_count(expectation, len(item.prep.frame)) for item in members]
+        found = result.result or {}
+        positions = np.asarray(found.get("unexpected_index_list", ()), dtype=np.int64)
+        if len(positions) != found.get("unexpected_count") or np.any(np.diff(positions) <= 0):
+            raise RuntimeError("incomplete unexpected_index_list")
+        bounds = np.searchsorted(positions, offsets)
+        if kind == "pair":
+            present = (group.columns[kwargs["column_A"]].notna()
+                       & group.columns[kwargs["column_B"]].notna()).to_numpy()
+        else:
+            present = group.columns[kwargs["column"]].notna().to_numpy()
+        counted = np.concatenate(([0], np.cumsum(present)))
+        limit = min(self.format["partial_unexpected_count"], MAX_RESULT_RECORDS)
+        mostly = expectation.mostly
+        split = []
+        for k, item in enumerate(members):
+            total = int(offsets[k + 1] - offsets[k])
+            considered = int(counted[offsets[k + 1]] - counted[offsets[k]])
+            local = positions[bounds[k]:bounds[k + 1]] - offsets[k]
+            unexpected = len(local)
+            values: list[Any] = []
+            own = item.plans[index].kwargs
+            if kind == "pair":
+                if unexpected:
+                    shown = local[:limit]
+                    values = list(zip(item.prep.column(own["column_A"]).values[shown],
+                                      item.prep.column(own["column_B"]).values[shown],
+                                      strict=True))
+                success = (True if total == 0 or considered == 0
+                           else _mostly_success(considered, unexpected, mostly))
+                nonnull: int | None = considered
+            else:
+                if unexpected:
+                    values = list(item.prep.column(own["column"]).iloc[local[:limit]])
+                if kind == "not_null":
+                    success = True if total == 0 else (total - unexpected) / total >= mostly
+                    nonnull = None
+                else:
+                    nonnull = considered
+                    success = (True if total == 0 or nonnull == 0
+                               else _mostly_success(nonnull, unexpected, mostly))
+            out = _format_map_output(
+                result_format=self.format, success=success, element_count=total,
+                nonnull_count=nonnull, unexpected_count=unexpected, unexpected_list=values,
+                unexpected_index_list=None, unexpected_index_query=None,
+                unexpected_index_column_names=None, unexpected_rows=None)
+            split.append(_Outcome(out["success"], out.get("result")))
+        return split
+
+    def _row_count(self, expectation, rows: int) -> _Outcome:
+        key = (id(expectation), rows)
+        if key not in self.row_counts:
+            out = expectation._validate(metrics={"table.row_count": rows},
+                                        runtime_configuration={"result_format": self.format})
+            self.row_counts[key] = _Outcome(out["success"], out.get("result"))
+        return self.row_counts[key]
+
+
+def _thawed(kwargs: tuple) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs}
+
+
+def _runs(members: Sequence[tuple[_Checked, list[str]]]) -> Iterable[list]:
+    """Members cut into runs of at most ``GROUP_ROWS`` prepared rows (a bigger dataset alone)."""
+    run: list = []
+    rows = 0
+    for member in members:
+        size = len(member[0].prep.frame)
+        if run and rows + size > GROUP_ROWS:
+            yield run
+            run, rows = [], 0
+        run.append(member)
+        rows += size
+    if run:
+        yield run
+
+
+def _group(layout: tuple, members: Sequence[tuple[_Checked, list[str]]], total: int
+           ) -> _Prepared:
+    """The members' published columns one under the other (renamed by position) and their
+    normalised columns computed once, as ``_Prepared`` over the concatenation."""
+    import pandas as pd
+
+    canon = list(dict.fromkeys(name for name, kind in layout[1] if kind is None))
+    data = {name: pd.concat([item.prep.columns[headers[i]] for item, headers in members],
+                            ignore_index=True)
+            for i, name in enumerate(canon)}
+    group = _Prepared(pd.DataFrame(data, index=pd.RangeIndex(total)))
+    for name, kind in layout[1]:
+        if kind is None:
+            group.raw(name)
+        else:
+            group.derived(name, kind)
+    return group
+
+
 def validate_datasets(
     datasets: Iterable[Dataset],
     run_id: str,
@@ -483,72 +914,86 @@ def validate_datasets(
     HTML; the index also lists the validations without JavaScript, so it reads offline) is
     built there and its ``index.html`` is ``result.docs_index``; use a fresh directory per run.
     A dataset Lupa fails on is reported in ``result.errors`` and skipped; the others go on.
-    """
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
 
+    Without ``docs_dir`` the datasets are validated in groups (see the module docstring): the
+    same rows, several times faster. With it, each dataset is validated on its own, as Data
+    Docs need one stored validation per (suite, dataset).
+    """
     started = time.perf_counter()
     suites = load_suites()
     as_of = as_of or dt.date.today()
-    docs_path = Path(docs_dir).resolve() if docs_dir is not None else None
-    context = _context(docs_path)
-    source = context.data_sources.add_pandas("lupa")
-    gx_run = RunIdentifier(run_name=_safe(run_id), run_time=dt.datetime.now(dt.UTC))
+    if docs_dir is None:
+        results = _validate_grouped(datasets, run_id, as_of=as_of, law=law, max_rows=max_rows,
+                                    suites=suites)
+    else:
+        results = _validate_each(datasets, run_id, Path(docs_dir).resolve(), as_of=as_of,
+                                 law=law, max_rows=max_rows, suites=suites)
+    results.stats["seconds"] = round(time.perf_counter() - started, 3)
+    return results
+
+
+def _collect(results: ValidationResults, items: Iterable[_Checked]) -> int:
+    rows = 0
+    for item in items:
+        results.extend(item.out)
+        results.errors.extend(item.errors)
+        rows += item.validated
+    return rows
+
+
+def _validate_grouped(datasets: Iterable[Dataset], run_id: str, *, as_of: dt.date, law: str,
+                      max_rows: int, suites: Mapping[str, Suite]) -> ValidationResults:
+    """The fast path of ``validate_datasets`` (no Data Docs)."""
     results = ValidationResults()
-    listed: list[dict[str, Any]] = []
-    names: set[str] = set()
+    grouped: _Grouped | None = None
+    count = rows_validated = held = 0
+    batch: list[_Checked] = []
+    for dataset in datasets:
+        count += 1
+        item = _check(dataset, as_of=as_of, law=law, max_rows=max_rows, suites=suites,
+                      lazy=True)
+        batch.append(item)
+        held += len(item.prep.frame) if item.prep is not None else 0
+        if len(batch) >= BATCH_DATASETS or held >= BATCH_ROWS:
+            grouped = grouped or _Grouped(run_id)
+            grouped.validate([i for i in batch if i.plans is not None])
+            rows_validated += _collect(results, batch)
+            batch, held = [], 0
+    if batch:
+        grouped = grouped or _Grouped(run_id)
+        grouped.validate([i for i in batch if i.plans is not None])
+        rows_validated += _collect(results, batch)
+    results.stats = {"datasets": count, "rows_validated": rows_validated,
+                     "expectations": len(results)}
+    return results
+
+
+def _validate_each(datasets: Iterable[Dataset], run_id: str, docs_path: Path | None = None, *,
+                   as_of: dt.date | None = None, law: str = DEFAULT_LAW,
+                   max_rows: int = MAX_ROWS, suites: Mapping[str, Suite] | None = None,
+                   ) -> ValidationResults:
+    """The per-dataset path of ``validate_datasets`` (and the reference the grouped path is
+    tested against): every dataset validated on its own, stored, and shown in Data Docs when
+    ``docs_path`` is given."""
+    suites = load_suites() if suites is None else suites
+    as_of = as_of or dt.date.today()
+    runner = _PerDataset(run_id, docs_path)
+    results = ValidationResults()
     count = rows_validated = 0
     for dataset in datasets:
         count += 1
-        try:
-            plans, prep, format_id = plan_dataset(dataset, as_of=as_of, law=law,
-                                                  max_rows=max_rows, suites=suites)
-            frame = prep.to_frame()
-            name = _asset_name(dataset, names)
-            asset = source.add_dataframe_asset(name, batch_metadata={
-                "sujeto_obligado": dataset.subject_id,
-                "obligacion": dataset.obligation_id or "",
-                "recurso": dataset.resource_url,
-                "formato": format_id or "",
-            })
-            batch = asset.add_batch_definition_whole_dataframe("completo")
-            rows_total, validated = len(dataset.frame), len(frame)
-            rows_validated += validated
-            for suite_name in dict.fromkeys(p.suite for p in plans):
-                own = [p for p in plans if p.suite == suite_name]
-                gx_suite = context.suites.add(gx.ExpectationSuite(
-                    name=f"{suite_name} [{name}]",
-                    expectations=[_gx_expectation(p) for p in own]))
-                definition = context.validation_definitions.add(gx.ValidationDefinition(
-                    name=f"{suite_name} [{name}]", data=batch, suite=gx_suite))
-                outcome = definition.run(batch_parameters={"dataframe": frame},
-                                         result_format=RESULT_FORMAT, run_id=gx_run)
-                outcomes = {(r.expectation_config.meta or {}).get("lupa_id"): r
-                            for r in outcome.results}
-                for planned in own:               # rows in suite order, not GX's
-                    result = outcomes.get(planned.spec.id)
-                    if result is None:
-                        continue
-                    if (result.exception_info or {}).get("raised_exception"):
-                        results.errors.append(_error(dataset, planned.spec.id,
-                                                     result.exception_info))
-                        continue
-                    results.append(_row(run_id, dataset, planned, result, rows_total,
-                                        validated))
-                listed.append({"suite": suite_name, "name": f"{suite_name} [{name}]",
-                               "dataset": dataset, "success": bool(outcome.success)})
-        except Exception as exc:  # one bad dataset must not stop the others
-            log.exception("validating %s failed", dataset.resource_url)
-            results.errors.append(_error(dataset, None, {"exception_message": repr(exc)}))
+        item = _check(dataset, as_of=as_of, law=law, max_rows=max_rows, suites=suites)
+        if item.plans is not None:
+            runner.run(item)
+        rows_validated += _collect(results, [item])
     if docs_path is not None:
         docs_path.mkdir(parents=True, exist_ok=True)
-        context.build_data_docs(site_names=[DOCS_SITE])
+        runner.context.build_data_docs(site_names=[DOCS_SITE])
         index = docs_path / "index.html"
-        _add_static_list(index, run_id, listed)
+        _add_static_list(index, run_id, runner.listed)
         results.docs_index = index
-    elapsed = time.perf_counter() - started
     results.stats = {"datasets": count, "rows_validated": rows_validated,
-                     "expectations": len(results), "seconds": round(elapsed, 3)}
+                     "expectations": len(results)}
     return results
 
 
