@@ -68,6 +68,8 @@ ROLES = (*COMMON_ROLES, "hyperlink")
 METADATA_LABELS = frozenset({"id", "fecha creacion", "fecha modificacion", "sujeto obligado",
                              "nombre del sujeto obligado"})
 
+# Header rows whose format match is remembered (per format catalog).
+MATCH_CACHE_SIZE = 4096
 # A published header matches a format when its score reaches this.
 MATCH_THRESHOLD = 0.5
 # Two labels are paired only when their similarity reaches this ('Primer apellido' and
@@ -306,6 +308,9 @@ class FormatCatalog:
         self._weights = _label_weights(self.formats)
         self._vocabulary = {f.format_id: _format_vocabulary(f) for f in self.formats}
         self._fraction_of = {f.format_id: _fraction_id(f.obligation_id) for f in self.formats}
+        # match_headers answers by (published headers, obligation): a portal publishes the
+        # same header in every period's file, so most questions were asked before.
+        self._match_cache: dict[tuple, FormatMatch | None] = {}
 
     def __repr__(self) -> str:
         return f"<FormatCatalog {self.law}: {len(self.formats)} formats>"
@@ -469,7 +474,17 @@ def match_headers(
     row as read: None and blank cells are ignored, and so are ID / FECHA CREACION / FECHA
     MODIFICACION.
     """
-    published = _published(headers)
+    key = (tuple(None if h is None else str(h) for h in headers), obligation_id)
+    if key in fc._match_cache:
+        return fc._match_cache[key]
+    if len(fc._match_cache) >= MATCH_CACHE_SIZE:
+        fc._match_cache.clear()
+    found = fc._match_cache[key] = _match_uncached(_published(headers), fc, obligation_id)
+    return found
+
+
+def _match_uncached(published: list[_Published], fc: FormatCatalog, obligation_id: str | None
+                    ) -> FormatMatch | None:
     if not published:
         return None
     pool = fc._shortlist(published, SHORTLIST)

@@ -9,7 +9,7 @@ message in Spanish for the audit team.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from audit.findings import Code
 from audit.presence import format_and_stars
@@ -85,3 +85,137 @@ def document_findings(doc, match=None) -> list[DocumentFinding]:
     fmt, stars = format_and_stars(doc.media_type)
     return [DocumentFinding(code, message) for rule in RULES
             for code, message in rule(doc, fmt, stars, match)]
+
+
+# ---- one obligation: every readable file it publishes ---------------------------------------
+JUSTIFIED_STATUS = "justified"
+
+
+@dataclass
+class PublishedFile:
+    """One file of an obligation as the harvest read it: its URL and the reader's summary
+    (``lupa.documents.DocumentReader``: document, format, dataset, updated_at, links)."""
+
+    url: str
+    summary: dict
+
+    @property
+    def document(self):
+        from scrapers.readers import Document
+
+        return Document.from_dict(self.summary["document"])
+
+
+@dataclass
+class ObligationUsefulness:
+    """What the files of one obligation say: findings, the freshness verdict, the facts each
+    file adds to its ``resources`` row, the datasets to validate, and whether every file only
+    justifies the absence of data (the obligation is then 'justified', not 'present')."""
+
+    findings: list = field(default_factory=list)
+    freshness: object = None  # audit.freshness.Freshness, None without a readable period
+    latest_url: str | None = None
+    resource_facts: dict[str, dict] = field(default_factory=dict)
+    datasets: list[tuple[str, str, str | None]] = field(default_factory=list)  # url, path, fmt
+    justified_note: str | None = None
+
+
+def _dead_links(summary: dict) -> str | None:
+    from audit.hyperlinks import LinkCheck, dead_hyperlinks_message
+    from audit.presence import Outcome
+
+    checks = [LinkCheck(c["url"], c.get("status_code"), c.get("error"), Outcome(c["outcome"]))
+              for c in summary.get("links") or []]
+    return dead_hyperlinks_message(checks) if checks else None
+
+
+def assess_obligation(obligation, files: list[PublishedFile], formats, as_of, run_id: str,
+                      subject_id: str) -> ObligationUsefulness:
+    """Apply the usefulness rules to the readable files of one present obligation.
+
+    Per file: ``document_findings`` (format match restricted to the obligation's formats when
+    one fits, else the best of any), DEAD_HYPERLINKS from its checked link sample. Per
+    obligation: OUTDATED from the latest period any tabular file reports (a justification
+    row counts: it reports on its period), against the update period and ``as_of``;
+    conservation gaps are kept on the verdict (``missing_years``) and named in the OUTDATED
+    message when both apply.
+    """
+    from audit.findings import Finding
+    from audit.formats import match_headers
+    from audit.freshness import assess, outdated_message
+
+    out = ObligationUsefulness()
+    oid = obligation.obligation_id
+    latest_end, years, justified_notes, readable = None, set(), [], 0
+
+    def add(code: Code, message: str, url: str) -> None:
+        out.findings.append(Finding(run_id, subject_id, oid, code, message, url))
+
+    for published in files:
+        summary = published.summary
+        if not summary or "document" not in summary:
+            continue
+        doc = published.document
+        match = None
+        if doc.columns:
+            match = match_headers(doc.columns, formats, oid) or match_headers(doc.columns,
+                                                                              formats)
+        readable += 1
+        found = document_findings(doc, match)
+        for item in found:
+            add(item.code, item.message, published.url)
+        codes = {item.code for item in found}
+        if Code.JUSTIFIED_ABSENCE in codes:
+            justified_notes.append(doc.notes[0] if doc.notes else "")
+        dead = _dead_links(summary)
+        if dead:
+            add(Code.DEAD_HYPERLINKS, dead, published.url)
+        end = doc.period.end if doc.kind in TABULAR_KINDS and doc.rows else None
+        if end is not None and (latest_end is None or end > latest_end):
+            latest_end, out.latest_url = end, published.url
+        if doc.kind in TABULAR_KINDS and doc.rows:
+            years.update(doc.period.years)
+        fmt, stars = format_and_stars(doc.media_type)
+        out.resource_facts[published.url] = {
+            "detected_format": fmt, "stars": stars, "kind": doc.kind,
+            "rows": doc.rows if doc.kind in TABULAR_KINDS else None,
+            "period_end": end, "updated_at": summary.get("updated_at"),
+            "format_id": match.format_id if match else None,
+            "format_score": round(match.score, 4) if match else None,
+        }
+        if summary.get("dataset") and not codes & {Code.JUSTIFIED_ABSENCE, Code.EMPTY_DATASET}:
+            out.datasets.append((published.url, summary["dataset"],
+                                 match.format_id if match else None))
+    if readable and len(justified_notes) == readable:
+        out.justified_note = justified_notes[0]
+    if latest_end is not None:
+        out.freshness = assess(obligation.update_period, obligation.conservation_period, as_of,
+                               latest_end, frozenset(years))
+        if out.freshness.outdated:
+            label = f"{oid} ({obligation.title[:90]})"
+            message = outdated_message(out.freshness, label)
+            if out.freshness.missing_years:
+                message += (" Además faltan los ejercicios que deben conservarse: "
+                            + ", ".join(map(str, out.freshness.missing_years)) + ".")
+            add(Code.OUTDATED, message, out.latest_url)
+    return out
+
+
+def file_obligation(url: str, link_text: str, summary: dict | None, covered: set[str],
+                    catalog, formats) -> str | None:
+    """Which of the ``covered`` obligations one file listed on a shared page belongs to
+    (a fraction page listing every sub-format's files), or None when nothing tells: the
+    official format its header follows, else the sub-format its link text names by title,
+    else the one its URL cites ('…fracc34d…')."""
+    from audit.formats import match_headers
+    from scrapers.discovery import parse_obligation_ref, title_ref
+
+    columns = ((summary or {}).get("document") or {}).get("columns") or []
+    match = match_headers(columns, formats) if columns else None
+    if match is not None and match.obligation_id in covered:
+        return match.obligation_id
+    for ref in (title_ref(link_text, catalog) if link_text else None,
+                parse_obligation_ref(url)):
+        if ref is not None and ref.subformat and ref.obligation_id in covered:
+            return ref.obligation_id
+    return None

@@ -93,6 +93,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Time: {result.seconds:.0f} s (testbed start, Airflow run, load and evaluation)")
     print(f"Run id: {result.run_id}")
     print(f"Ground truth: {result.testbed_dir / 'ground_truth'}")
+    if result.data_docs is not None:
+        print(f"Data Docs (Great Expectations): {result.data_docs.as_uri()}")
     print(f"Open the warehouse: .venv/bin/duckdb -readonly {result.warehouse}")
     print(f"Warehouse: {result.warehouse}")
     return 0

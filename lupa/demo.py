@@ -6,7 +6,6 @@ import socket
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 from lupa.config import Settings
@@ -34,12 +33,15 @@ class DemoResult:
     evaluation: object  # None when the run did not succeed
     testbed_dir: Path
     failed_tasks: list[str]
+    data_docs: Path | None = None
 
 
 def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
              as_of: str | None = None, out=sys.stdout) -> DemoResult:
     from lupa.airflow_runner import run_dag
     from lupa.evaluation import evaluate
+    from lupa.tasks import DATA_DOCS_DIR, run_dir_name
+    from testbed.model import AS_OF
     from testbed.server import start_subprocess
 
     started = time.monotonic()
@@ -57,11 +59,15 @@ def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
             "allow_private_networks": True,
             "delay_seconds": DEMO_DELAY_SECONDS,
             "shard_size": 10,
-            "as_of": as_of or date.today().isoformat(),
+            # The testbed publishes as of its own date; auditing it "today" would find
+            # every dataset years behind.
+            "as_of": as_of or AS_OF.isoformat(),
             "warehouse": str(settings.warehouse),
         })
     evaluation = None
     if result.state == "success":
         evaluation = evaluate(settings.warehouse, result.run_id, testbed_dir / "ground_truth")
+    docs = settings.home / "runs" / run_dir_name(result.run_id) / DATA_DOCS_DIR / "index.html"
     return DemoResult(result.run_id, result.state, time.monotonic() - started,
-                      settings.warehouse, evaluation, testbed_dir, result.failed_tasks)
+                      settings.warehouse, evaluation, testbed_dir, result.failed_tasks,
+                      docs if docs.exists() else None)

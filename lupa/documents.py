@@ -2,40 +2,52 @@
 
 Each document that answers is read once, while its bytes are at hand: its table goes to the
 shard as Parquet (for the expectations), and a compact summary — the document without its
-body, the official format it follows, a bounded sample of its hyperlinks checked politely —
-travels with the harvest. The audit applies its rules to that summary later, without the
-bytes, so rules can be re-run without downloading anything again.
+body, the official format it follows, the latest update date it states, a bounded sample of
+the hyperlinks inside it — travels with the harvest. The audit applies its rules to that
+summary later, without the bytes, so rules can be re-run without downloading anything again.
+
+Hyperlinks are checked after a portal's crawl (``check_harvest_links``), not while reading:
+per obligation page only the dataset covering the latest period has its sample checked, so a
+portal costs a few requests per obligation however many files it publishes.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 from audit.hyperlinks import check_links, hyperlink_columns, sample_links
 from audit.usefulness import TABULAR_KINDS
 from scrapers.readers import read_document
+from scrapers.readers.periods import parse_date, slash_format
 from scrapers.results import FetchResult
 
 DATASETS_DIR = "datasets"
 
 
+def latest_date(values) -> date | None:
+    """The latest date among published cells (ISO or d/m/y), None when none parses."""
+    texts = [v for v in values if isinstance(v, str) and v.strip()]
+    fmt = slash_format(texts)
+    dates = [d for d in (parse_date(v, fmt) for v in texts) if d is not None]
+    return max(dates) if dates else None
+
+
 class DocumentReader:
     """Callable given to the crawl: ``reader(fetch_result) -> summary dict | None``.
 
-    Thread-safe (a shard crawls several portals at once). ``link_budget`` bounds the
-    hyperlink checks of the whole shard, on top of the per-dataset and per-host sampling.
+    Thread-safe (a shard crawls several portals at once). The summary's ``link_sample`` holds
+    at most ``links_per_dataset`` URLs of the dataset's hyperlink columns, at most
+    ``links_per_host`` per host, in row order.
     """
 
-    def __init__(self, shard_dir: str | Path, source, formats, *, links_per_dataset: int = 10,
-                 links_per_host: int = 2, link_budget: int = 500):
+    def __init__(self, shard_dir: str | Path, formats, *, links_per_dataset: int = 3,
+                 links_per_host: int = 2):
         self.shard_dir = Path(shard_dir)
-        self.source = source
         self.formats = formats
         self.links_per_dataset = links_per_dataset
         self.links_per_host = links_per_host
-        self._link_budget = link_budget
-        self._lock = threading.Lock()
 
     def __call__(self, result: FetchResult) -> dict | None:
         if result.status_code is None or not 200 <= result.status_code < 300:
@@ -48,11 +60,18 @@ class DocumentReader:
         summary = doc.to_dict()
         summary.pop("sample", None)
         out = {"document": summary, "format": match.to_dict() if match else None,
-               "dataset": None, "links": []}
+               "dataset": None, "updated_at": None, "link_sample": [], "links": None}
         if doc.kind in TABULAR_KINDS and doc.rows:
             frame = doc.frame()
             out["dataset"] = self._write_dataset(frame, result.sha256 or "unknown")
-            out["links"] = self._check_links(frame, match)
+            updated = self.formats.common_roles(list(frame.columns)).get("fecha_actualizacion")
+            if updated is not None:
+                latest = latest_date(frame[updated].dropna().tolist())
+                out["updated_at"] = latest.isoformat() if latest else None
+            columns = hyperlink_columns(frame, match, self.formats)
+            if columns:
+                out["link_sample"] = sample_links(frame, columns, self.links_per_dataset,
+                                                  self.links_per_host)
         return out
 
     def _write_dataset(self, frame, sha256: str) -> str:
@@ -65,13 +84,29 @@ class DocumentReader:
             tmp.replace(path)
         return relative
 
-    def _check_links(self, frame, match) -> list[dict]:
-        columns = hyperlink_columns(frame, match, self.formats)
-        if not columns:
-            return []
-        urls = sample_links(frame, columns, self.links_per_dataset, self.links_per_host)
-        with self._lock:
-            urls = urls[: max(0, self._link_budget)]
-            self._link_budget -= len(urls)
-        return [{"url": c.url, "status_code": c.status_code, "error": c.error,
-                 "outcome": c.outcome.value} for c in check_links(urls, self.source)]
+
+def _period_end(summary: dict) -> str:
+    period = (summary.get("document") or {}).get("period") or {}
+    return period.get("end") or ""
+
+
+def check_harvest_links(harvest, source) -> int:
+    """Check the link sample of one dataset per obligation page of a crawled portal: the one
+    covering the latest period (the first listed on ties). Results land in the resource's
+    summary (``links``); returns how many links were requested."""
+    checked: dict[str, list[dict]] = {}
+    requested = 0
+    for hit in harvest.hits:
+        candidates = [r for r in hit.resources
+                      if r.document and r.document.get("link_sample") and r.anomaly is None]
+        if not candidates:
+            continue
+        chosen = max(candidates, key=lambda r: _period_end(r.document))
+        if chosen.url not in checked:
+            urls = chosen.document["link_sample"]
+            requested += len(urls)
+            checked[chosen.url] = [
+                {"url": c.url, "status_code": c.status_code, "error": c.error,
+                 "outcome": c.outcome.value} for c in check_links(urls, source)]
+        chosen.document["links"] = checked[chosen.url]
+    return requested

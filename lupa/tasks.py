@@ -19,10 +19,11 @@ import logging
 import math
 import os
 import re
+import shutil
 import tempfile
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -39,6 +40,11 @@ SUBJECTS_FILE = "subjects.json"
 HARVEST_FILE = "harvest.jsonl"
 HARVEST_ERRORS = "harvest_errors.json"
 AUDIT_ERRORS = "audit_errors.json"
+DATA_DOCS_DIR = "data_docs"
+DATA_DOCS_FILE = "data_docs.json"
+# Datasets rendered in a shard's Data Docs site: those failing a check, then some passing.
+DOCS_FAILING = 60
+DOCS_PASSING = 10
 # Airflow refuses to map more task instances than [core] max_map_length (1024 by default).
 MAX_SHARDS = 1000
 
@@ -206,6 +212,8 @@ def _fetch_policy(manifest: dict):
 
 def harvest_shard(shard_dir: str) -> str:
     """Crawl every portal of a shard, several at a time; one bad portal never fails it."""
+    from audit.formats import load_formats
+    from lupa.documents import DocumentReader, check_harvest_links
     from scrapers.crawl import CrawlSettings, crawl_portal
     from scrapers.fetch import Fetcher
     from warehouse.shards import write_table
@@ -218,9 +226,13 @@ def harvest_shard(shard_dir: str) -> str:
                                    max_pages=settings["max_pages"])
     errors: list[dict] = []
 
+    reader = DocumentReader(shard_dir, load_formats(manifest["law"]))
+
     def crawl(subject: Subject):
         try:
-            return crawl_portal(subject, fetcher, catalog, crawl_settings)
+            harvest = crawl_portal(subject, fetcher, catalog, crawl_settings, reader=reader)
+            check_harvest_links(harvest, fetcher)
+            return harvest
         except Exception as exc:
             errors.append(_failure(subject, "harvest", exc))
             return None
@@ -244,33 +256,168 @@ def harvest_shard(shard_dir: str) -> str:
 
 
 def audit_shard(shard_dir: str) -> str:
-    """Apply the presence rules to every harvested portal of a shard."""
+    """Presence, then usefulness, then data quality, for every harvested portal of a shard."""
+    from audit.formats import load_formats
     from scrapers.crawl import PortalHarvest
     from warehouse.shards import write_table
 
     manifest = read_manifest(shard_dir)
     run_id = manifest["run_id"]
+    as_of = date.fromisoformat(manifest["as_of"])
     catalog = load_catalog(manifest["law"])
+    formats = load_formats(manifest["law"])
     subjects = {s.subject_id: s for s in read_subjects(shard_dir)}
     path = Path(shard_dir)
-    checks, findings, resources, errors = [], [], [], []
+    checks, findings, resources, errors, datasets = [], [], [], [], []
     with (path / HARVEST_FILE).open(encoding="utf-8") as handle:
         for line in handle:
             harvest = PortalHarvest.from_dict(json.loads(line))
             subject = subjects[harvest.subject_id]
             try:
                 result = audit_presence(subject, harvest, catalog.applicability(subject), run_id)
+                found = audit_usefulness(subject, harvest, result, catalog, formats, as_of,
+                                         run_id)
             except Exception as exc:
                 errors.append(_failure(subject, "audit", exc))
                 continue
             checks.extend(result.checks)
-            findings.extend(f.as_row() for f in result.findings)
+            findings.extend(f.as_row() for f in [*result.findings, *found.findings])
             resources.extend(result.resources)
+            datasets.extend(found.datasets)
+    quality, docs_index = validate_shard_datasets(path, datasets, run_id, as_of,
+                                                  manifest["law"])
+    findings.extend(f.as_row() for f in quality.findings)
     write_table(path, "obligation_checks", checks)
     write_table(path, "findings", findings)
     write_table(path, "resources", resources)
+    write_table(path, "expectation_results", quality.rows)
     _write_json(path / AUDIT_ERRORS, errors)
+    _write_json(path / DATA_DOCS_FILE, {"index": str(docs_index) if docs_index else None,
+                                        **quality.stats, "errors": quality.errors})
     return shard_dir
+
+
+@dataclass
+class UsefulnessFindings:
+    findings: list = field(default_factory=list)
+    datasets: list = field(default_factory=list)  # (subject, obligation, url, path, format)
+
+
+def _published_files(harvest) -> dict[str, dict]:
+    """Reader summaries by file URL, over every obligation page of the harvest."""
+    return {r.url: r.document for hit in harvest.hits for r in hit.resources if r.document}
+
+
+def _attribute_shared_files(harvest, presence, summaries: dict, catalog, formats) -> None:
+    """Files listed on a page that covers several obligations (a fraction page listing each
+    sub-format's files) are counted by presence for every one of them; keep each file only
+    under the obligation it belongs to, when that can be told."""
+    from audit.obligations import ObligationRef
+    from audit.usefulness import file_obligation
+
+    listed: dict[str, tuple[str, str]] = {}  # file URL -> (link text, hit obligation id)
+    for hit in harvest.hits:
+        for res in hit.resources:
+            listed.setdefault(res.url, (res.text or "", hit.obligation_id))
+    by_url: dict[str, list[dict]] = {}
+    for row in presence.resources:
+        by_url.setdefault(row["url"], []).append(row)
+    drop: set[int] = set()
+    for url, rows in by_url.items():
+        if len(rows) < 2 or url not in listed:
+            continue
+        text, hit_id = listed[url]
+        covered = {row["obligation_id"] for row in rows}
+        if ObligationRef.parse(hit_id).subformat:
+            owner = hit_id if hit_id in covered else None
+        else:
+            owner = file_obligation(url, text, summaries.get(url), covered, catalog, formats)
+        if owner is not None:
+            drop.update(id(row) for row in rows if row["obligation_id"] != owner)
+    presence.resources[:] = [row for row in presence.resources if id(row) not in drop]
+
+
+def audit_usefulness(subject: Subject, harvest, presence, catalog, formats, as_of: date,
+                     run_id: str) -> UsefulnessFindings:
+    """Apply the usefulness rules to every present obligation of one portal, amending the
+    presence result in place: each check gets its freshness, each resource row what the
+    reader saw, and an obligation whose every file only justifies an absence turns
+    'justified'."""
+    from audit.usefulness import JUSTIFIED_STATUS, PublishedFile, assess_obligation
+
+    summaries = _published_files(harvest)
+    _attribute_shared_files(harvest, presence, summaries, catalog, formats)
+    rows_by_obligation: dict[str, list[dict]] = {}
+    for row in presence.resources:
+        rows_by_obligation.setdefault(row["obligation_id"], []).append(row)
+    out = UsefulnessFindings()
+    for check in presence.checks:
+        if check["status"] != "present":
+            continue
+        oid = check["obligation_id"]
+        rows = rows_by_obligation.get(oid, [])
+        files = [PublishedFile(row["url"], summaries[row["url"]]) for row in rows
+                 if row["url"] in summaries]
+        if not files:
+            continue
+        verdict = assess_obligation(catalog.get(oid), files, formats, as_of, run_id,
+                                    subject.subject_id)
+        out.findings.extend(verdict.findings)
+        for row in rows:
+            row.update(verdict.resource_facts.get(row["url"], {}))
+        out.datasets.extend((subject.subject_id, oid, url, dataset, fmt)
+                            for url, dataset, fmt in verdict.datasets)
+        fresh = verdict.freshness
+        if fresh is not None:
+            check.update(latest_period_end=fresh.reported_period_end,
+                         due_period_end=fresh.due_period_end,
+                         periods_behind=fresh.periods_behind,
+                         missing_years=list(fresh.missing_years))
+        if verdict.justified_note is not None:
+            check.update(status=JUSTIFIED_STATUS, note=verdict.justified_note[:500])
+    return out
+
+
+@dataclass
+class QualityResults:
+    rows: list = field(default_factory=list)
+    findings: list = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+
+
+def validate_shard_datasets(shard: Path, datasets: list, run_id: str, as_of: date, law: str
+                            ) -> tuple[QualityResults, Path | None]:
+    """Run the expectation suites over every dataset of the shard (one GX context, datasets
+    of one layout validated together), then build the shard's Data Docs site for the
+    datasets that failed a check (at most DOCS_FAILING) plus a few that passed (DOCS_PASSING),
+    since rendering costs about a tenth of a second per dataset. Lupa's own failures on a
+    dataset (never blamed on the publisher) are kept in ``QualityResults.errors`` and logged;
+    the other datasets go on."""
+    if not datasets:
+        return QualityResults(stats={"datasets": 0}), None
+    import pandas as pd
+
+    from expectations.runner import Dataset, data_quality_findings, validate_datasets
+
+    def frames(chosen):
+        for subject_id, oid, url, dataset, fmt in chosen:
+            yield Dataset(subject_id, oid, url, pd.read_parquet(shard / dataset), fmt)
+
+    results = validate_datasets(frames(datasets), run_id, None, as_of=as_of, law=law)
+    for error in results.errors:
+        log.warning("expectations could not run on %s: %s", error.get("resource_url"),
+                    error.get("error"))
+    rows = [dict(row) for row in results]
+    failing = {row["resource_url"] for row in rows if not row["success"]}
+    shown = ([d for d in datasets if d[2] in failing][:DOCS_FAILING]
+             + [d for d in datasets if d[2] not in failing][:DOCS_PASSING])
+    docs_dir = shard / DATA_DOCS_DIR
+    shutil.rmtree(docs_dir, ignore_errors=True)  # a retry starts a fresh site
+    docs = validate_datasets(frames(shown), run_id, docs_dir, as_of=as_of, law=law)
+    stats = {**results.stats, "datasets_failing": len(failing), "datasets_in_docs": len(shown)}
+    return (QualityResults(rows, data_quality_findings(rows), stats, results.errors),
+            docs.docs_index)
 
 
 def shard_errors(shard_dirs: list[str]) -> list[dict]:
@@ -312,10 +459,40 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
         manifest["warehouse"], run, [Path(d) for d in shard_dirs] + [Path(run_dir)], subjects,
         catalog.obligation_rows(),
     )
+    docs = write_data_docs_index(Path(run_dir), manifest["run_id"], shard_dirs)
     summary = {"run_id": manifest["run_id"], "warehouse": manifest["warehouse"],
-               "subject_errors": errors, "rows": report.counts}
+               "subject_errors": errors, "rows": report.counts,
+               "data_docs": str(docs) if docs else None}
     _write_json(Path(run_dir) / "load_report.json", summary)
     return summary
+
+
+def write_data_docs_index(run_dir: Path, run_id: str, shard_dirs: list[str]) -> Path | None:
+    """``<run_dir>/data_docs/index.html``: one page linking the Data Docs site every audit
+    shard built (Great Expectations builds one site per context, and a shard is a context)."""
+    from html import escape
+
+    sites = []
+    for shard_dir in shard_dirs:
+        info = _read_json(Path(shard_dir) / DATA_DOCS_FILE, default={})
+        if info.get("index"):
+            sites.append((Path(shard_dir).name, Path(info["index"]), info))
+    if not sites:
+        return None
+    out = run_dir / DATA_DOCS_DIR / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    items = "\n".join(
+        f'<li><a href="{escape(os.path.relpath(index, out.parent))}">Fragmento {escape(name)}</a>'
+        f" — {info.get('datasets', 0)} conjuntos de datos validados, "
+        f"{info.get('datasets_failing', 0)} con algún error; el sitio muestra "
+        f"{info.get('datasets_in_docs', 0)}</li>" for name, index, info in sites)
+    out.write_text(
+        "<!DOCTYPE html><html lang=\"es\"><head><meta charset=\"utf-8\">"
+        f"<title>Calidad de datos — {escape(run_id)}</title></head><body>"
+        f"<h1>Calidad de los datos publicados</h1><p>Ejecución {escape(run_id)}: resultados "
+        "de Great Expectations por fragmento de la ejecución.</p>"
+        f"<ul>{items}</ul></body></html>\n", encoding="utf-8")
+    return out
 
 
 def record_failure(params: dict, run_id: str, reason: str) -> None:

@@ -2,7 +2,8 @@
 
 ``generate`` writes the registry, the ground truth and ``network.json``; ``serve`` writes
 them too, prints where they are and the first portal URLs, then serves every portal until
-SIGINT or SIGTERM.
+SIGINT or SIGTERM. The ground truth holds on the testbed's audit date ``AS_OF`` (2025-11-15,
+also in ``ground_truth/as_of.txt``): audit the network with ``--as-of`` that date.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from testbed.model import AS_OF
 from testbed.network import generate_network
 
 
@@ -39,7 +41,8 @@ def _write(args: argparse.Namespace):
     network = generate_network(args.seed, args.size, args.base, args.port)
     paths = network.write(Path(args.out))
     elapsed = time.monotonic() - started
-    print(f"testbed: {args.size} portals (seed {args.seed}) written in {elapsed:.1f} s")
+    print(f"testbed: {args.size} portals (seed {args.seed}) written in {elapsed:.1f} s; the "
+          f"ground truth holds as of {AS_OF.isoformat()} (audit with --as-of {AS_OF})")
     for name, path in paths.items():
         print(f"  {name}: {path}")
     return network

@@ -16,15 +16,24 @@ harmless default, so a new kind only overrides what it changes):
   ``portal_findings`` (portal-level findings that decide no status) and ``adjust``
   (obligation-level: amend an entry's expected status and findings).
 
-Adding OUTDATED or EMPTY_DATASET means adding a class here (plus, where the page must look
-different, a branch in the site builders that reads the entry's ``marks``); the generator,
-the server and the ground truth pick it up from the registry.
+Adding a kind means adding a class here (plus, where the page must look different, a branch
+in the site builders that reads the entry's ``marks``); the generator, the server and the
+ground truth pick it up from the registry.
+
+Document kinds (``DocumentKind``: ``scanned_pdf``, ``format_mismatch``, ``empty_dataset``,
+``justified_file``, ``missing_columns``, ``bad_data``, ``dead_hyperlinks``, ``csv_mojibake``)
+turn some files of chosen entries into defective documents: they set ``FilePlan.variant``,
+which ``testbed.resources.render_file`` renders and ``testbed.truth`` reads (each kind's
+``file_codes`` are the findings one such file raises). ``stale`` ends an entry's files 1-4
+periods before the latest due one. At most one of these kinds per entry, and only on entries
+of one obligation whose files are served normally (not unlisted, broken, blocked or nested
+deeper).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -635,6 +644,256 @@ class Mojibake(DefectKind):
             outcome["findings"].append(
                 (Code.ENCODING_ERROR, (layout.link_url or "") if layout is not None else ""))
 
+
+# ---- document level --------------------------------------------------------------------
+def document_entry(entry: Entry) -> bool:
+    """Whether a document kind may take ``entry``: published, one obligation, files served
+    normally (none broken or blocked), not nested deeper, no other document kind."""
+    return (entry.state == PUBLISHED and not entry.shared and bool(entry.files)
+            and not entry.broken and not entry.deep and not entry.marks.get("blocked")
+            and "document" not in entry.marks)
+
+
+def _formats(portal: PortalSpec) -> tuple[str, ...]:
+    return tuple(portal.options.get("formats", ("xlsx",)))
+
+
+class DocumentKind(DefectKind):
+    """Some files of about ``rate`` of a portal's entries become defective documents: their
+    ``FilePlan.variant`` is ``variant`` and each raises ``file_codes`` (``testbed.truth``).
+
+    ``candidates`` says which files of an entry can carry it (an entry without any is never
+    chosen) and ``choose`` which of them do (default: one, at random).
+    """
+
+    variant: ClassVar[str] = ""
+    file_codes: ClassVar[tuple[Code, ...]] = ()
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("rate", round(rng.uniform(0.03, 0.1), 2)),)
+
+    def candidates(self, portal: PortalSpec, entry: Entry) -> list[int]:
+        return [i for i, plan in enumerate(entry.files) if plan.tabular]
+
+    def choose(self, entry: Entry, candidates: list[int], position: int,
+               rng: random.Random) -> list[int]:
+        return [rng.choice(candidates)]
+
+    def detail(self, entry: Entry, rng: random.Random) -> tuple[str, ...]:
+        return ()
+
+    def shape_entries(self, portal, spec, entries, rng) -> None:
+        chosen = _pick(entries, rng, spec.param("rate", 0.05),
+                       ok=lambda e: document_entry(e) and bool(self.candidates(portal, e)))
+        for position, entry in enumerate(chosen):
+            indexes = self.choose(entry, self.candidates(portal, entry), position, rng)
+            detail = self.detail(entry, rng)
+            files = list(entry.files)
+            for i in indexes:
+                files[i] = replace(files[i], variant=self.variant, detail=detail)
+            entry.files = tuple(files)
+            entry.marks["document"] = self.name
+
+
+@register
+class ScannedPdf(DocumentKind):
+    """PDFs that are scans: each page only a picture, no text layer (SCANNED_DOCUMENT, and
+    NOT_MACHINE_READABLE like every PDF)."""
+
+    name = "scanned_pdf"
+    codes = (Code.SCANNED_DOCUMENT,)
+    share = 0.3
+    variant = "scanned"
+    file_codes = (Code.SCANNED_DOCUMENT,)
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return "pdf" in _formats(portal)
+
+    def candidates(self, portal, entry) -> list[int]:
+        return [i for i, plan in enumerate(entry.files) if plan.ext == "pdf"]
+
+    def choose(self, entry, candidates, position, rng) -> list[int]:
+        return sorted(rng.sample(candidates, rng.randint(1, len(candidates))))
+
+
+@register
+class FormatMismatch(DocumentKind):
+    """An .xlsx link (name and Content-Type) whose bytes are the CSV rendering."""
+
+    name = "format_mismatch"
+    codes = (Code.FORMAT_MISMATCH,)
+    share = 0.1
+    variant = "format_mismatch"
+    file_codes = (Code.FORMAT_MISMATCH,)
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return "xlsx" in _formats(portal)
+
+    def candidates(self, portal, entry) -> list[int]:
+        return [i for i, plan in enumerate(entry.files) if plan.ext == "xlsx"]
+
+
+@register
+class EmptyDataset(DocumentKind):
+    """A spreadsheet or CSV with its header row(s) and not one record."""
+
+    name = "empty_dataset"
+    codes = (Code.EMPTY_DATASET,)
+    share = 0.12
+    variant = "empty"
+    file_codes = (Code.EMPTY_DATASET,)
+
+
+@register
+class JustifiedFile(DocumentKind):
+    """SIPOT's way of publishing nothing: one record whose Nota says 'No se generó
+    información en el periodo que se informa…', with Ejercicio, period dates, responsible
+    area and update date filled and every other column blank (JUSTIFIED_ABSENCE; the
+    obligation is 'justified' when every file it serves is one). The first chosen entry and
+    every other one justify all their files; the rest only some."""
+
+    name = "justified_file"
+    codes = (Code.JUSTIFIED_ABSENCE,)
+    share = 0.15
+    variant = "justified"
+    file_codes = (Code.JUSTIFIED_ABSENCE,)
+
+    def choose(self, entry, candidates, position, rng) -> list[int]:
+        if position % 2 == 0 or len(candidates) < 2:
+            return candidates
+        return sorted(rng.sample(candidates, rng.randint(1, len(candidates) - 1)))
+
+
+@register
+class MissingColumns(DocumentKind):
+    """Every spreadsheet/CSV of the entry lacks 2-4 columns of its official format (plain
+    text columns only: see ``testbed.resources.missing_column_sets``)."""
+
+    name = "missing_columns"
+    codes = (Code.MISSING_COLUMNS,)
+    share = 0.12
+    variant = "missing_columns"
+    file_codes = (Code.MISSING_COLUMNS,)
+
+    def candidates(self, portal, entry) -> list[int]:
+        from testbed.resources import missing_column_sets
+
+        tabular = super().candidates(portal, entry)
+        return tabular if tabular and missing_column_sets(entry.obligations[0]) else []
+
+    def choose(self, entry, candidates, position, rng) -> list[int]:
+        return candidates
+
+    def detail(self, entry, rng) -> tuple[str, ...]:
+        from testbed.resources import missing_column_sets
+
+        return rng.choice(missing_column_sets(entry.obligations[0]))
+
+
+@register
+class BadData(DocumentKind):
+    """A spreadsheet/CSV whose every record starts its period after it ends (DATA_QUALITY:
+    'common.period_start_before_end' fails on every row; the period end is unchanged)."""
+
+    name = "bad_data"
+    codes = (Code.DATA_QUALITY,)
+    share = 0.12
+    variant = "bad_data"
+    file_codes = (Code.DATA_QUALITY,)
+
+
+@register
+class DeadHyperlinks(DocumentKind):
+    """Every spreadsheet/CSV of the entry links its documents under
+    ``/documentos/hv-anterior/``, which answers 404 (DEAD_HYPERLINKS, once per obligation,
+    with the URL of its latest dataset). Not on portals with soft 404s, and only for formats
+    with a hyperlink column."""
+
+    name = "dead_hyperlinks"
+    codes = (Code.DEAD_HYPERLINKS,)
+    share = 0.12
+    variant = "dead_links"
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return not portal.has_defect("soft_404")
+
+    def candidates(self, portal, entry) -> list[int]:
+        from testbed.resources import has_hyperlinks
+
+        if portal.has_defect("soft_404") or not has_hyperlinks(entry.obligations[0]):
+            return []
+        return super().candidates(portal, entry)
+
+    def choose(self, entry, candidates, position, rng) -> list[int]:
+        return candidates
+
+
+# Catalog update periods that have a due date (audit.freshness).
+PERIODIC = ("trimestral", "semestral", "anual")
+
+
+@register
+class Stale(DefectKind):
+    """Entries whose files stop 1-4 periods before the latest due one (OUTDATED, with the
+    URL of the latest file). Yearly portals show whole-year files up to that period; years
+    shift back when the cut falls in an earlier year. Only on portals publishing
+    spreadsheets/CSV alone (a PDF's period is not read, so it could hide the cut)."""
+
+    name = "stale"
+    codes = (Code.OUTDATED,)
+    share = 0.25
+
+    def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
+        return (("rate", round(rng.uniform(0.03, 0.12), 2)),)
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return set(_formats(portal)) <= {"xlsx", "csv"}
+
+    def shape_entries(self, portal, spec, entries, rng) -> None:
+        from testbed.plan import make_files, previous_periods
+
+        chosen = _pick(entries, rng, spec.param("rate", 0.05),
+                       ok=lambda e: document_entry(e)
+                       and e.obligations[0].update_period in PERIODIC)
+        for entry in chosen:
+            behind = rng.randint(1, 4)
+            until = previous_periods(entry.update_period, behind)
+            entry.files = make_files(portal, entry.key, entry.obligations, entry.update_period,
+                                     until)
+            entry.marks["document"] = self.name
+            entry.marks["stale"] = behind
+
+
+@register
+class CsvMojibake(DocumentKind):
+    """A UTF-8 CSV whose values were stored double-encoded ('InformaciÃ³n'; the header, from
+    the export template, is intact): ENCODING_ERROR. Only for obligations without an
+    expectation suite of their own (garbled catalog values would also fail it)."""
+
+    name = "csv_mojibake"
+    codes = (Code.ENCODING_ERROR,)
+    share = 0.15
+    variant = "mojibake"
+    file_codes = (Code.ENCODING_ERROR,)
+
+    def eligible(self, portal: PortalSpec) -> bool:
+        return "csv" in _formats(portal)
+
+    def candidates(self, portal, entry) -> list[int]:
+        if has_suite(entry.obligations[0].obligation_id):
+            return []
+        return [i for i, plan in enumerate(entry.files) if plan.ext == "csv"]
+
+
+def has_suite(obligation_id: str) -> bool:
+    """Whether ``expectations`` has a suite of the obligation's own (70-VIII, 70-IX…)."""
+    from expectations.suites import load_suites, suite_for
+
+    return suite_for(obligation_id, None, load_suites()) is not None
+
+
+# Variant written into FilePlan -> the document kind that writes it.
+VARIANTS = {k.variant: k for k in DEFECTS.values() if isinstance(k, DocumentKind)}
 
 PORTAL_KINDS = tuple(k for k in DEFECTS.values() if k.scope == "portal")
 OBLIGATION_KINDS = tuple(k for k in DEFECTS.values() if k.scope != "portal")

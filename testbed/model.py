@@ -3,12 +3,20 @@
 A ``PortalSpec`` is cheap (a handful of fields) so that a national network of 8,646 portals
 is specified in about a second. Everything heavier (the per-obligation ``Entry`` plan, the
 site map, the HTML and the files) is derived from it lazily and deterministically.
+
+``AS_OF`` (2025-11-15) is the testbed's audit date: the day the ground truth is true on
+(``Network.write`` records it as ``ground_truth/as_of.txt``; audit the network with
+``--as-of 2025-11-15``). Portals publish every period already due on that day under
+``audit.freshness`` (period end plus the 30-day publication window): quarterly obligations up
+to 2025 Q3 (due since 30 Oct; Q4 not yet), semestral ones up to 2025 S1, annual ones up to
+2024 (the closed year).
 """
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from audit.obligations import Obligation
@@ -19,6 +27,8 @@ from audit.subjects import Subject
 REFERENCE_YEAR = 2025
 LATEST_QUARTER = 3
 PUBLISHED_ON = (2025, 10, 15)  # "fecha de actualización" written into files
+# The audit date the ground truth holds on (see the module docstring).
+AS_OF = date(2025, 11, 15)
 
 # Entry states (how an obligation, or a group of sub-formats, shows on a portal).
 PUBLISHED = "published"
@@ -121,13 +131,24 @@ class Period:
 
 @dataclass(frozen=True)
 class FilePlan:
-    """One published file: which obligation's format it carries, for which period."""
+    """One published file: which obligation's format it carries, for which period.
+
+    ``variant`` names a document-level defect of this file ('' for a clean file; see the
+    document kinds in ``testbed.defects`` and ``testbed.resources.render_file``) and
+    ``detail`` its knobs (the columns a ``missing_columns`` file leaves out).
+    """
 
     obligation: Obligation
     period: Period
     ext: str
     index: int
     whole_year: bool = False
+    variant: str = ""
+    detail: tuple[str, ...] = ()
+
+    @property
+    def tabular(self) -> bool:
+        return self.ext in ("xlsx", "csv")
 
 
 @dataclass

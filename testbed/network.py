@@ -5,7 +5,8 @@ PNT list (a stratified sample, so that small networks still mix kinds and levels
 each one a loopback address, a layout family, a spelling style, an encoding and zero or
 more defects. That spec is cheap; sites, files and the ground truth are derived from it
 on demand. ``Network.write(out_dir)`` writes the registry (DESIGN section 4), the ground
-truth and ``network.json``.
+truth (``ground_truth/as_of.txt`` holds the audit date it is true on, ``AS_OF``:
+2025-11-15) and ``network.json``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from testbed.defects import DEFECTS, MIN_SIZE, OBLIGATION_KINDS, PORTAL_KINDS
 from testbed.families import FAMILIES
 from testbed.html import TRANSPARENCY_LINK_TEXTS
 from testbed.institutions import Institution, load_institutions
-from testbed.model import DefectSpec, Entry, ExpectedFinding, PortalSpec
+from testbed.model import AS_OF, DefectSpec, Entry, ExpectedFinding, PortalSpec
 from testbed.plan import build_entries
 from testbed.site import Site
 from testbed.spelling import STYLES
@@ -173,10 +174,12 @@ class Network:
             self._sites.popitem(last=False)
         return site
 
-    def expected(self, portal: PortalSpec
+    def expected(self, portal: PortalSpec, documents: bool = True
                  ) -> tuple[list[tuple[str, str, str]], list[ExpectedFinding]]:
+        """Expected statuses and findings of one portal (``documents=False``: presence rules
+        only, as if no file were read)."""
         applicability, entries, site = self.build(portal)
-        return expected_for_portal(portal, applicability, entries, site)
+        return expected_for_portal(portal, applicability, entries, site, documents)
 
     def iter_expected(self) -> Iterator[tuple[list[tuple[str, str, str]],
                                               list[ExpectedFinding]]]:
@@ -194,16 +197,20 @@ class Network:
     # -- output ----------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {"seed": self.seed, "size": self.size, "base": self.base, "port": self.port,
-                "law": LAW, "portals": [p.to_dict() for p in self.portals]}
+                "law": LAW, "as_of": AS_OF.isoformat(),
+                "portals": [p.to_dict() for p in self.portals]}
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write registry.csv, ground_truth/*.csv and network.json; return their paths."""
+        """Write registry.csv, ground_truth/*.csv, ground_truth/as_of.txt (the audit date the
+        ground truth holds on) and network.json; return their paths."""
         out = Path(out_dir)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
         paths = {"registry": out / "registry.csv",
                  "expected_checks": out / "ground_truth" / "expected_checks.csv",
                  "expected_findings": out / "ground_truth" / "expected_findings.csv",
+                 "as_of": out / "ground_truth" / "as_of.txt",
                  "network": out / "network.json"}
+        paths["as_of"].write_text(AS_OF.isoformat() + "\n", encoding="utf-8")
         with paths["registry"].open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(REGISTRY_COLUMNS)
@@ -300,6 +307,8 @@ def _assign_defects(rng: random.Random, portals: list[PortalSpec]) -> None:
         for portal in picked:
             chosen[portal.index].append(
                 DefectSpec(kind.name, kind.draw_params(portal.rng("params", kind.name))))
+            # later kinds' ``eligible`` may look at what a portal already carries
+            portal.defects = tuple(chosen[portal.index])
     order = list(DEFECTS)
     for portal in portals:
         portal.defects = tuple(sorted(chosen[portal.index], key=lambda d: order.index(d.kind)))

@@ -6,6 +6,20 @@ for Fr. XXVIII a/b and the 78 upload templates of 2018); obligations without a k
 get a small generic one. Values are synthetic (made-up names, amounts, dates) and drawn from
 a generator seeded by portal, entry and file, and every timestamp inside the files is fixed,
 so the same seed always yields the same bytes.
+
+Clean files pass every document rule of the audit as of ``testbed.model.AS_OF``: each row's
+dates are consistent (period start <= other dates <= period end <= update date; departure
+before return, start of a term before its end, because a row's free dates are drawn and then
+sorted in column order), 'Fecha de validación' is the update date, catalog values come from
+the format's catalogs, amounts are non-negative numbers and hyperlinks point to
+``/documentos/hv/N.pdf`` on the same portal (served). A file's ``FilePlan.variant`` turns it
+into a defective document (``render_file``): ``scanned`` (a PDF whose page is only a picture),
+``format_mismatch`` (CSV bytes behind an .xlsx name and type), ``empty`` (headers, no
+record), ``justified`` (one record whose Nota says no information was generated),
+``missing_columns`` (``FilePlan.detail`` names the official columns left out),
+``bad_data`` (every period start after its end), ``dead_links`` (hyperlinks to
+``/documentos/hv-anterior/N.pdf``, which answers 404) and ``mojibake`` (a CSV whose values
+were stored double-encoded: 'InformaciÃ³n').
 """
 
 from __future__ import annotations
@@ -19,8 +33,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from audit.formats import detect_role
 from audit.obligations import Obligation
 from audit.subjects import STATES
+from testbed.html import JUSTIFICATION, garble
 from testbed.model import PUBLISHED_ON, FilePlan, Period, PortalSpec
 
 FORMATS_FILE = Path(__file__).with_name("data") / "sipot_formats.json"
@@ -44,6 +60,15 @@ PHRASES = ("Conforme a lo establecido en la normativa aplicable",
            "Acuerdo administrativo", "Convenio de colaboración")
 NOTES = ("", "", "", "Sin nota.", "La información se reporta conforme a los registros "
          "disponibles en el periodo.", "Los campos vacíos no aplican para este registro.")
+# The Nota of a SIPOT file that publishes nothing (``justified`` variant).
+JUSTIFIED_NOTE = (f"{JUSTIFICATION}, de conformidad con los Lineamientos Técnicos Generales y "
+                  "el artículo 19 de la Ley General de Transparencia y Acceso a la Información "
+                  "Pública: en el periodo no se generaron registros de este rubro.")
+# Roles a justified file still fills (as the PNT does), besides the platform's ID and dates.
+JUSTIFIED_ROLES = ("ejercicio", "periodo_inicio", "periodo_fin", "area_responsable",
+                   "fecha_validacion", "fecha_actualizacion", "nota")
+# Where the hyperlinks of a ``dead_links`` file point: a path no portal serves.
+DEAD_LINK_PATH = "/documentos/hv-anterior/"
 
 GENERIC_FORMAT = {
     "title": "", "format_id": "", "catalogs": [], "tables": {}, "source": "generic",
@@ -123,6 +148,12 @@ def _text_value(label: str, rng: random.Random) -> str:
     return rng.choice(PHRASES)
 
 
+def updated_on(plan: FilePlan) -> dt.datetime:
+    """'Fecha de actualización' (and 'Fecha de validación'): 15 days after the period, never
+    after the fixed publication day."""
+    return min(period_span(plan)[1] + dt.timedelta(days=15), FIXED_TIME.replace(hour=0, minute=0))
+
+
 def _value(col: dict, fmt: dict, plan: FilePlan, portal: PortalSpec, rng: random.Random,
            record_id: int) -> object:
     label, kind = col["label"], col["type"]
@@ -134,8 +165,9 @@ def _value(col: dict, fmt: dict, plan: FilePlan, portal: PortalSpec, rng: random
         return start
     if low.startswith("fecha de término del periodo"):
         return end
-    if kind == "updated":
-        return min(end + dt.timedelta(days=15), FIXED_TIME.replace(hour=0, minute=0))
+    if kind == "updated" or low.startswith(("fecha de actualización", "fecha de validación")):
+        # some formats type 'Fecha de actualización' as text: it is a date all the same
+        return updated_on(plan)
     if kind == "date":
         return start + dt.timedelta(days=rng.randint(0, max(0, (end - start).days)))
     if kind == "catalog":
@@ -149,27 +181,55 @@ def _value(col: dict, fmt: dict, plan: FilePlan, portal: PortalSpec, rng: random
     if kind == "number":
         return rng.randint(0, 40)
     if kind == "url":
-        return f"{portal.base_url}/documentos/hv/{rng.randint(10000, 99999)}.pdf"
+        folder = DEAD_LINK_PATH if plan.variant == "dead_links" else "/documentos/hv/"
+        return f"{portal.base_url}{folder}{rng.randint(10000, 99999)}.pdf"
     if kind == "note":
         return rng.choice(NOTES)
     return _text_value(label, rng)
 
 
+def _free_date(col: dict) -> bool:
+    """A date column drawn inside the period (not the period bounds nor the update dates)."""
+    low = col["label"].lower()
+    return col["type"] == "date" and not low.startswith((
+        "fecha de inicio del periodo", "fecha de término del periodo", "fecha de actualización",
+        "fecha de validación"))
+
+
+def columns_of(plan: FilePlan) -> list[dict]:
+    """The format's columns this file publishes (a ``missing_columns`` file leaves some out)."""
+    columns = format_for(plan.obligation)["columns"]
+    if plan.variant == "missing_columns" and plan.detail:
+        columns = [c for c in columns if c["label"] not in plan.detail]
+    return columns
+
+
 def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> Table:
-    """Synthetic records for one file of ``plan``'s obligation and period."""
+    """Synthetic records for one file of ``plan``'s obligation and period (shaped by the
+    file's ``variant``: no record, one justified record, period starts after their end…)."""
     fmt = format_for(plan.obligation)
+    columns = columns_of(plan)
     rng = portal.rng("data", plan.obligation.obligation_id, plan.period.year, plan.period.code,
                      plan.index)
     count = rows if rows is not None else rng.randint(3, 12)
+    if plan.variant == "empty":
+        count = 0
+    elif plan.variant == "justified":
+        count = 1
     first_id = rng.randint(10_000_000, 39_000_000)
     subtables = {tid: (t["title"], t["columns"], []) for tid, t in fmt["tables"].items()}
+    free = [i for i, c in enumerate(columns) if _free_date(c)]
+    start, end = period_span(plan)
     data = []
     for n in range(count):
         record_id = first_id + n
         row: list[object] = [record_id, FIXED_TIME.replace(hour=0, minute=0),
                              FIXED_TIME.replace(hour=0, minute=0)]
-        for col in fmt["columns"]:
-            row.append(_value(col, fmt, plan, portal, rng, record_id))
+        values: list[object] = []
+        for col in columns:
+            values.append(_value(col, fmt, plan, portal, rng, record_id))
+            if plan.variant == "justified":
+                continue
             if col["type"] == "table" and col.get("table") in subtables:
                 title, cols, sub_rows = subtables[col["table"]]
                 sub = [record_id, FIXED_TIME.replace(hour=0, minute=0),
@@ -177,11 +237,29 @@ def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> 
                 sub += [_value({"label": c, "type": _sub_type(c)}, fmt, plan, portal, rng,
                                record_id) for c in cols]
                 sub_rows.append(sub)
-        data.append(row)
+        # free dates in column order: departure <= return, start of a term <= its end…
+        for i, value in zip(free, sorted(values[i] for i in free), strict=True):
+            values[i] = value
+        if plan.variant == "justified":
+            values = [_justified_value(col, value) for col, value in zip(
+                columns, values, strict=True)]
+        elif plan.variant == "bad_data":
+            late = end + dt.timedelta(days=rng.randint(1, 60))
+            values = [late if col["label"].lower().startswith("fecha de inicio del periodo")
+                      else value for col, value in zip(columns, values, strict=True)]
+        data.append(row + values)
     headers = ["ID", "FECHA CREACION", "FECHA MODIFICACION"] + [
         export_label(c["label"]) + (f" (Tabla_{c['table']})" if c["type"] == "table" else "")
-        for c in fmt["columns"]]
-    return Table(fmt, headers, data, subtables)
+        for c in columns]
+    return Table({**fmt, "columns": columns}, headers, data, subtables)
+
+
+def _justified_value(col: dict, value: object) -> object:
+    """What a 'nothing to report' record keeps of a column: the common ones, the note."""
+    role = detect_role(col["label"])
+    if role == "nota":
+        return JUSTIFIED_NOTE
+    return value if role in JUSTIFIED_ROLES else None
 
 
 def _sub_type(label: str) -> str:
@@ -255,6 +333,8 @@ def render_xlsx(portal: PortalSpec, plan: FilePlan) -> bytes:
 def _write_rows(sheet, rows: list[list[object]], first: int, date_format) -> None:
     for r, row in enumerate(rows, start=first):
         for c, value in enumerate(row):
+            if value is None:
+                continue
             if isinstance(value, dt.datetime):
                 sheet.write_datetime(r, c, value, date_format)
             elif isinstance(value, int):
@@ -264,13 +344,19 @@ def _write_rows(sheet, rows: list[list[object]], first: int, date_format) -> Non
 
 
 def _plain(value: object) -> str:
+    if value is None:
+        return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%d/%m/%Y")
     return str(value)
 
 
 def render_csv(portal: PortalSpec, plan: FilePlan) -> tuple[bytes, str]:
-    """A csv version: one header row of the format's labels, then the records."""
+    """A csv version: one header row of the format's labels, then the records.
+
+    A ``mojibake`` file is UTF-8 whose values were stored double-encoded (UTF-8 read back as
+    windows-1252 by a database migration: 'InformaciÃ³n'); its header, written by the export
+    template, is intact."""
     table = build_table(portal, plan)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=portal.options.get("csv_delimiter", ","),
@@ -278,8 +364,16 @@ def render_csv(portal: PortalSpec, plan: FilePlan) -> tuple[bytes, str]:
     labels = ["ID", "Fecha creación", "Fecha modificación"] + [
         c["label"] for c in table.fmt["columns"]]
     writer.writerow(labels)
-    writer.writerows([_plain(v) for v in row] for row in table.rows)
+    rows = [[_plain(v) for v in row] for row in table.rows]
     encoding = portal.options.get("csv_encoding", "utf-8")
+    if plan.variant == "mojibake":
+        encoding = "utf-8"
+        garbled = [[garble(v) for v in row] for row in rows]
+        if garbled == rows and rows:  # nothing accented drawn: the note shows it
+            rows[0][-1] = "Información actualizada por el área responsable."
+            garbled = [[garble(v) for v in row] for row in rows]
+        rows = garbled
+    writer.writerows(rows)
     return out.getvalue().encode(encoding, errors="replace"), encoding
 
 
@@ -320,14 +414,107 @@ def _latin(text: str) -> str:
         "latin-1", errors="replace").decode("latin-1")
 
 
+def render_scanned_pdf(portal: PortalSpec, plan: FilePlan) -> bytes:
+    """A scanned PDF: the same listing, but each page is only a picture (no text layer)."""
+    from fpdf import FPDF
+    from PIL import Image, ImageDraw
+
+    table = build_table(portal, plan)
+    rng = portal.rng("scan", plan.obligation.obligation_id, plan.period.code, plan.index)
+    image = Image.new("L", (1170, 827), 255)
+    draw = ImageDraw.Draw(image)
+    lines = [subject_line(portal), f"Formato: {table.fmt['title'] or plan.obligation.title}",
+             f"Periodo: {period_line(plan)} {plan.period.year}", ""]
+    shown = [i for i, c in enumerate(table.fmt["columns"]) if c["type"] != "table"][:6]
+    lines.append(" | ".join(table.fmt["columns"][i]["label"][:24] for i in shown))
+    lines += [" | ".join(_plain(row[i + 3])[:24] for i in shown) for row in table.rows]
+    for n, line in enumerate(lines[:60]):
+        draw.text((40, 40 + 13 * n), _latin(line)[:180], fill=0)
+    for _ in range(400):  # scanner speckle
+        x, y = rng.randrange(image.width), rng.randrange(image.height)
+        draw.point((x, y), fill=rng.randint(90, 200))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False)
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_creation_date(FIXED_TIME.replace(tzinfo=dt.UTC))
+    pdf.set_creator("Escáner de documentos")
+    pdf.set_producer("Lupa testbed")
+    pdf.add_page()
+    buffer.seek(0)
+    pdf.image(buffer, x=0, y=0, w=pdf.w, h=pdf.h)
+    return bytes(pdf.output())
+
+
 def render_file(portal: PortalSpec, plan: FilePlan) -> tuple[bytes, str]:
-    """Bytes and Content-Type of one published file."""
+    """Bytes and Content-Type of one published file (its ``variant`` decides how it is
+    broken: a ``format_mismatch`` file is the CSV rendering served as xlsx)."""
+    if plan.variant == "format_mismatch":
+        body, _encoding = render_csv(portal, plan)
+        return body, XLSX_TYPE
     if plan.ext == "xlsx":
         return render_xlsx(portal, plan), XLSX_TYPE
     if plan.ext == "csv":
         body, encoding = render_csv(portal, plan)
         return body, f"text/csv; charset={encoding}"
+    if plan.variant == "scanned":
+        return render_scanned_pdf(portal, plan), "application/pdf"
     return render_pdf(portal, plan), "application/pdf"
+
+
+# ---- document defects: which files can carry them -------------------------------------
+def has_hyperlinks(ob: Obligation) -> bool:
+    """Whether the obligation's format has a hyperlink (url-typed) column."""
+    return any(c["type"] == "url" for c in format_for(ob)["columns"])
+
+
+@lru_cache(maxsize=512)
+def missing_column_sets(ob: Obligation) -> tuple[tuple[str, ...], ...]:
+    """Sets of 2-4 columns a ``missing_columns`` file of ``ob`` may leave out (empty: none).
+
+    Only for known official formats, and only plain text columns that play no common role
+    (never Ejercicio, the period dates, the responsible area, the update and validation
+    dates, the note; never a date, amount, catalog or hyperlink column, which the expectation
+    suites read). Each set is checked with ``audit.formats.match_headers``: with and without
+    the obligation, the header still matches the clean file's format with a score of at least
+    ``MISSING_COLUMNS_SCORE`` and names every column left out as missing.
+    """
+    from audit.formats import load_formats, match_headers
+
+    fmt = format_for(ob)
+    if fmt.get("source") == "generic":
+        return ()
+    columns = fmt["columns"]
+    candidates = [c["label"] for c in columns
+                  if c["type"] == "text" and detect_role(c["label"]) is None
+                  and not c["label"].lower().startswith("ejercicio")]
+    if len(candidates) < 2:
+        return ()
+    catalog = load_formats()
+    labels = ["ID", "Fecha creación", "Fecha modificación"] + [c["label"] for c in columns]
+    clean = match_headers(labels, catalog, ob.obligation_id)
+    if clean is None or clean.missing_columns:
+        return ()
+    random.Random(f"missing-columns:{ob.obligation_id}").shuffle(candidates)
+    found: list[tuple[str, ...]] = []
+    for count in (4, 3, 2):
+        for offset in range(0, len(candidates) - count + 1, count):
+            drop = tuple(candidates[offset:offset + count])
+            kept = [label for label in labels if label not in drop]
+            own = match_headers(kept, catalog, ob.obligation_id)
+            if (own is None or own.format_id != clean.format_id
+                    or own.score < MISSING_COLUMNS_SCORE or len(own.missing_columns) != count):
+                continue
+            anyone = match_headers(kept, catalog)
+            if anyone is not None and anyone.format_id == clean.format_id and len(
+                    anyone.missing_columns) == count:
+                found.append(drop)
+            if len(found) >= 3:
+                return tuple(found)
+    return tuple(found)
+
+
+# Margin over audit.usefulness.MISSING_COLUMNS_MIN_SCORE (0.6).
+MISSING_COLUMNS_SCORE = 0.65
 
 
 def render_hyperlink_pdf(portal: PortalSpec, number: str) -> bytes:

@@ -17,19 +17,49 @@ Then every defect kind the portal carries may amend the outcome (``DefectKind.ad
 the obligation 'blocked' when every file is one, garbled pages add ENCODING_ERROR), and add
 portal-level findings that decide no status (``DefectKind.portal_findings``: a site-wide
 ENCODING_ERROR).
+
+Last, the document rules (``document_outcome``), true on the audit date ``AS_OF``
+(2025-11-15). They read the obligation's files *served normally*: its own files (a shared
+entry's files belong to the obligation whose format they carry) that neither answer 404 nor
+a block page, on a portal without a portal-level outcome. Per such file, with the file's URL:
+
+* a PDF                                    -> NOT_MACHINE_READABLE (scanned or not)
+* a file with a document defect            -> that kind's ``file_codes`` (``scanned`` adds
+  SCANNED_DOCUMENT, ``format_mismatch`` FORMAT_MISMATCH, ``empty`` EMPTY_DATASET,
+  ``justified`` JUSTIFIED_ABSENCE, ``missing_columns`` MISSING_COLUMNS, ``bad_data``
+  DATA_QUALITY, ``mojibake`` ENCODING_ERROR)
+
+and per obligation:
+
+* every served file is a ``justified`` one  -> status 'justified' (instead of 'present')
+* trimestral/semestral/anual obligation whose latest period end among its served
+  spreadsheets/CSVs with records (justified and bad-data files count; empty ones and PDFs,
+  whose period is not read, do not) is before ``latest_due_period_end(AS_OF, months)``
+                                           -> OUTDATED (URL of that latest file)
+* a served spreadsheet/CSV with dead hyperlinks (``dead_links``) -> DEAD_HYPERLINKS (URL of
+  its latest dataset)
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from functools import lru_cache
+
+from audit.catalog import UPDATE_PERIODS
 from audit.findings import Code
+from audit.freshness import latest_due_period_end
 from audit.obligations import Obligation
-from testbed.defects import DEFECTS
+from testbed.defects import DEFECTS, VARIANTS
 from testbed.model import (
+    AS_OF,
     JUSTIFIED,
     LINK_BROKEN,
+    PUBLISHED,
     UNLISTED,
     Entry,
+    EntryLayout,
     ExpectedFinding,
+    FilePlan,
     PortalSpec,
 )
 from testbed.site import Site
@@ -69,10 +99,77 @@ def entry_outcome(site: Site, entry: Entry, ob: Obligation) -> dict:
     return {"status": "present", "findings": findings}
 
 
+# Document-level codes: what reading the files adds (the test suite compares them per file).
+DOCUMENT_CODES = frozenset({
+    Code.NOT_MACHINE_READABLE, Code.SCANNED_DOCUMENT, Code.FORMAT_MISMATCH, Code.EMPTY_DATASET,
+    Code.MISSING_COLUMNS, Code.DATA_QUALITY, Code.DEAD_HYPERLINKS, Code.OUTDATED,
+})
+# Variants whose period the audit cannot read, and those that are not datasets with records.
+UNDATED = frozenset({"empty"})
+NO_RECORDS = frozenset({"empty", "justified"})
+
+
+def file_codes(plan: FilePlan) -> list[Code]:
+    """Findings one served file raises by itself (see the module docstring)."""
+    codes = [Code.NOT_MACHINE_READABLE] if plan.ext == "pdf" else []
+    kind = VARIANTS.get(plan.variant)
+    if kind is not None:
+        codes.extend(kind.file_codes)
+    return codes
+
+
+@lru_cache(maxsize=8)
+def due_end(months: int) -> dt.date:
+    """End of the latest period of ``months`` months due on ``AS_OF``."""
+    return latest_due_period_end(AS_OF, months)
+
+
+def period_end(plan: FilePlan) -> dt.date:
+    """The last day the file reports on (a whole-year file: its last period's)."""
+    return dt.date(*plan.period.bounds()[1])
+
+
+def served_files(entry: Entry, ob: Obligation) -> list[int]:
+    """Indexes of the obligation's files that are served normally (not 404, not blocked)."""
+    blocked = entry.marks.get("blocked", frozenset())
+    return [i for i, plan in enumerate(entry.files)
+            if plan.obligation.obligation_id == ob.obligation_id
+            and i not in entry.broken and i not in blocked]
+
+
+def document_outcome(entry: Entry, ob: Obligation, outcome: dict,
+                     layout: EntryLayout | None) -> None:
+    """Add the document rules' findings (and the 'justified' status) to ``outcome``."""
+    if entry.state != PUBLISHED or layout is None:
+        return
+    served = served_files(entry, ob)
+    if not served:
+        return
+    found = outcome["findings"]
+    for i in served:
+        found.extend((code, layout.file_urls.get(i, "")) for code in file_codes(entry.files[i]))
+    if outcome["status"] == "present" and all(
+            entry.files[i].variant == "justified" for i in served):
+        outcome["status"] = "justified"
+    dated = [i for i in served if entry.files[i].tabular
+             and entry.files[i].variant not in UNDATED]
+    months = UPDATE_PERIODS.get(ob.update_period)
+    if dated and months:
+        latest = max(dated, key=lambda i: period_end(entry.files[i]))
+        if period_end(entry.files[latest]) < due_end(months):
+            found.append((Code.OUTDATED, layout.file_urls.get(latest, "")))
+    datasets = [i for i in served if entry.files[i].tabular
+                and entry.files[i].variant not in NO_RECORDS]
+    if any(entry.files[i].variant == "dead_links" for i in datasets):
+        latest = max(datasets, key=lambda i: period_end(entry.files[i]))
+        found.append((Code.DEAD_HYPERLINKS, layout.file_urls.get(latest, "")))
+
+
 def expected_for_portal(portal: PortalSpec, applicability: list[tuple[Obligation, bool]],
-                        entries: list[Entry], site: Site
+                        entries: list[Entry], site: Site, documents: bool = True
                         ) -> tuple[list[tuple[str, str, str]], list[ExpectedFinding]]:
-    """(subject_id, obligation_id, status) rows and expected findings for one portal."""
+    """(subject_id, obligation_id, status) rows and expected findings for one portal
+    (``documents=False``: what the presence rules alone say, without reading any file)."""
     sid = portal.subject.subject_id
     checks: list[tuple[str, str, str]] = []
     findings: list[ExpectedFinding] = []
@@ -96,6 +193,8 @@ def expected_for_portal(portal: PortalSpec, applicability: list[tuple[Obligation
         outcome = entry_outcome(site, entry, ob)
         for kind in kinds:
             kind.adjust(portal, entry, outcome, oid, site.layouts.get(entry.key))
+        if documents:
+            document_outcome(entry, ob, outcome, site.layouts.get(entry.key))
         checks.append((sid, oid, outcome["status"]))
         findings.extend(ExpectedFinding(sid, oid, code.value, url)
                         for code, url in outcome["findings"])

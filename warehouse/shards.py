@@ -38,6 +38,7 @@ KINDS: dict[str, tuple[pa.DataType, str]] = {
     "date": (pa.date32(), "DATE"),
     "timestamp": (pa.timestamp("us"), "TIMESTAMP"),
     "varchar[]": (pa.list_(pa.string()), "VARCHAR[]"),
+    "integer[]": (pa.list_(pa.int32()), "INTEGER[]"),
     "json": (pa.string(), "JSON"),
 }
 
@@ -88,12 +89,15 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
     "obligation_checks": _cols(
         "run_id:varchar! subject_id:varchar! obligation_id:varchar! status:varchar! "
-        "evidence_url:varchar depth:integer via:varchar note:varchar"
+        "evidence_url:varchar depth:integer via:varchar note:varchar "
+        "latest_period_end:date due_period_end:date periods_behind:integer "
+        "missing_years:integer[]"
     ),
     "resources": _cols(
         "run_id:varchar! subject_id:varchar! obligation_id:varchar url:varchar! "
         "detected_format:varchar stars:integer period_end:date updated_at:date rows:bigint "
-        "bytes:bigint sha256:varchar status_code:integer depth:integer evidence_ref:varchar"
+        "bytes:bigint sha256:varchar status_code:integer depth:integer evidence_ref:varchar "
+        "kind:varchar format_id:varchar format_score:double"
     ),
     "findings": _cols(
         "finding_id:varchar! run_id:varchar! subject_id:varchar! obligation_id:varchar "
@@ -256,6 +260,10 @@ def _normalise(kind: str, value: Any) -> Any:
         return _as_utc_naive(value)
     if kind == "varchar[]":
         return _as_string_list(value)
+    if kind == "integer[]":
+        if not isinstance(value, list | tuple):
+            raise TypeError(f"expected a list of integers, got {_describe(value)}")
+        return [_normalise("integer", item) for item in value]
     if kind == "json":
         return _as_json(value)
     raise AssertionError(f"unhandled column kind {kind}")

@@ -1,30 +1,56 @@
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 
 from audit.formats import load_formats
-from lupa.documents import DocumentReader
+from lupa.documents import DocumentReader, check_harvest_links, latest_date
+from scrapers.crawl import ResourceCheck
 from scrapers.readers import Document
 from scrapers.recorded import RecordedSource
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real_sipot"
 IX = REAL / "export_2017_state_agency_IX_-_09_A.xls"
+XLS = {"Content-Type": "application/vnd.ms-excel"}
 
 
 @pytest.mark.skipif(not IX.exists(), reason="real SIPOT fixtures absent")
-def test_reads_writes_dataset_and_checks_a_bounded_link_sample(tmp_path):
-    pages = {"http://portal.example/ix.xls": (200, {"Content-Type": "application/vnd.ms-excel"},
-                                              IX.read_bytes())}
-    source = RecordedSource(pages)
-    reader = DocumentReader(tmp_path, source, load_formats(), links_per_dataset=3,
-                            links_per_host=2, link_budget=2)
+def test_reads_a_file_writes_its_dataset_and_samples_its_links(tmp_path):
+    source = RecordedSource({"http://portal.example/ix.xls": (200, XLS, IX.read_bytes())})
+    reader = DocumentReader(tmp_path, load_formats(), links_per_dataset=3, links_per_host=2)
     summary = reader(source.fetch("http://portal.example/ix.xls"))
     doc = Document.from_dict(summary["document"])
     assert doc.kind == "sipot_export" and doc.rows == 39
     assert summary["format"]["obligation_id"] == "70-IX-A"
     frame = pd.read_parquet(tmp_path / summary["dataset"])
     assert len(frame) == 39 and list(frame.columns)[1] == doc.columns[1]
-    # the shard budget (2) caps the sample (3); unknown URLs answer 404 in a recorded source
-    assert [link["outcome"] for link in summary["links"]] == ["broken", "broken"]
+    assert summary["updated_at"] is not None and summary["updated_at"] >= "2017-01-01"
+    sample = summary["link_sample"]
+    assert 1 <= len(sample) <= 3 and all(url.startswith("http") for url in sample)
+    assert summary["links"] is None  # checked later, per obligation page
     assert reader(source.fetch("http://portal.example/other.xls")) is None  # 404: nothing read
+
+
+def _resource(url: str, end: str, sample: list[str]) -> ResourceCheck:
+    check = ResourceCheck(url=url, text="", depth=2, found_on="http://p.example/ix")
+    check.document = {"document": {"period": {"end": end}}, "link_sample": sample,
+                      "links": None}
+    return check
+
+
+def test_links_are_checked_once_per_page_on_the_latest_dataset():
+    source = RecordedSource({"http://p.example/hv/1.pdf": (200, {}, b"%PDF-1.4")})
+    older = _resource("http://p.example/t1.xlsx", "2025-03-31", ["http://p.example/hv/9.pdf"])
+    latest = _resource("http://p.example/t3.xlsx", "2025-09-30",
+                       ["http://p.example/hv/1.pdf", "http://p.example/hv/2.pdf"])
+    harvest = SimpleNamespace(hits=[SimpleNamespace(resources=[older, latest])])
+    assert check_harvest_links(harvest, source) == 2
+    assert older.document["links"] is None
+    assert [link["outcome"] for link in latest.document["links"]] == ["ok", "broken"]
+
+
+def test_latest_date_reads_iso_and_day_first_dates():
+    assert str(latest_date(["2025-01-31", "2025-10-15", "", None])) == "2025-10-15"
+    assert str(latest_date(["15/10/2025", "03/11/2025"])) == "2025-11-03"
+    assert latest_date(["sin fecha"]) is None

@@ -84,14 +84,14 @@ def test_rerunning_migrations_is_a_noop(db_path: Path) -> None:
 
 def test_new_migration_is_applied_and_returned(db_path: Path, migrations_copy: Path) -> None:
     connect(db_path, migrations_dir=migrations_copy).close()
-    (migrations_copy / "0002_add_note.sql").write_text(
-        "ALTER TABLE runs ADD COLUMN operator_note VARCHAR;\n"
-    )
+    latest = len(discover_migrations(migrations_copy))
+    name = f"{latest + 1:04d}_add_note.sql"
+    (migrations_copy / name).write_text("ALTER TABLE runs ADD COLUMN operator_note VARCHAR;\n")
     con = duckdb.connect(str(db_path))
     try:
         applied = migrate(con, migrations_copy)
-        assert [m.label for m in applied] == ["0002_add_note.sql"]
-        assert schema_version(con) == 2
+        assert [m.label for m in applied] == [name]
+        assert schema_version(con) == latest + 1
         con.execute("SELECT operator_note FROM runs").fetchall()
     finally:
         con.close()
@@ -127,14 +127,16 @@ def test_database_newer_than_code_is_refused(db_path: Path) -> None:
 
 def test_failed_migration_rolls_back(db_path: Path, migrations_copy: Path) -> None:
     connect(db_path, migrations_dir=migrations_copy).close()
-    (migrations_copy / "0002_broken.sql").write_text(
+    latest = len(discover_migrations(migrations_copy))
+    broken = f"{latest + 1:04d}_broken.sql"
+    (migrations_copy / broken).write_text(
         "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM no_such_table;\n"
     )
-    with pytest.raises(MigrationError, match="0002_broken.sql failed"):
+    with pytest.raises(MigrationError, match=f"{broken} failed"):
         connect(db_path, migrations_dir=migrations_copy)
     con = duckdb.connect(str(db_path))
     try:
-        assert schema_version(con) == 1
+        assert schema_version(con) == latest
         names = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         assert "half_done" not in names
     finally:
