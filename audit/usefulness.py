@@ -53,12 +53,20 @@ def _encoding(doc, *_):
                                     "(p. ej. «Ã³» en lugar de «ó»).")
 
 
+def justifying_note(doc) -> str | None:
+    """The first note of a document that explains an absence ("Sin nota." explains none)."""
+    from scrapers.readers.notes import is_justification
+
+    return next((note for note in doc.notes if is_justification(note)), None)
+
+
 def _empty_or_justified(doc, *_):
     if doc.kind not in TABULAR_KINDS:
         return
-    # A single row holding only a NOTA is how SIPOT publishes "nothing to report".
-    if doc.notes and doc.rows <= 1:
-        note = doc.notes[0][:200]
+    # A single row whose NOTA explains the absence is how SIPOT publishes "nothing to report".
+    justifying = justifying_note(doc)
+    if justifying and doc.rows <= 1:
+        note = justifying[:200]
         yield Code.JUSTIFIED_ABSENCE, f"El archivo justifica la falta de datos: «{note}»."
     elif doc.rows == 0:
         yield Code.EMPTY_DATASET, "El archivo tiene encabezados pero ningún registro."
@@ -166,7 +174,7 @@ def assess_obligation(obligation, files: list[PublishedFile], formats, as_of, ru
             add(item.code, item.message, published.url)
         codes = {item.code for item in found}
         if Code.JUSTIFIED_ABSENCE in codes:
-            justified_notes.append(doc.notes[0] if doc.notes else "")
+            justified_notes.append(justifying_note(doc) or "")
         dead = _dead_links(summary)
         if dead:
             add(Code.DEAD_HYPERLINKS, dead, published.url)

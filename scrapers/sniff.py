@@ -377,10 +377,17 @@ def _mostly_utf8(content: bytes, declared: bool) -> bool:
     return bad <= good if declared else bad * 20 <= good
 
 
+# Multibyte encodings a Mexican portal plausibly uses. East Asian code pages (cp932, gb18030,
+# big5, euc-*) decode almost any run of Latin-1 high bytes, so charset-normalizer sometimes
+# names one for a short windows-1252 file ('Fecha de término' read as Japanese).
+_PLAUSIBLE_MULTIBYTE = ("utf_8", "utf_16", "utf_32")
+
+
 def _guess(content: bytes) -> str:
     match = charset_normalizer.from_bytes(content[: 512 * 1024]).best()
     guessed = canonical_encoding(match.encoding) if match is not None else None
-    if guessed and _is_multibyte(guessed) and _decodes(content, guessed):
+    if (guessed and _is_multibyte(guessed) and _decodes(content, guessed)
+            and guessed.replace("-", "_").startswith(_PLAUSIBLE_MULTIBYTE)):
         return guessed
     if _decodes(content, REGIONAL_DEFAULT):
         return REGIONAL_DEFAULT

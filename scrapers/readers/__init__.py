@@ -113,6 +113,10 @@ def read_document(
     declared = _media_type(declared_type)
     media_type = sniff.sniff(content, declared, filename)
     doc = Document(media_type=media_type, declared_type=declared, filename=filename)
+    if media_type in _CSV_TYPES or media_type in _TEXT_TYPES:
+        # The Content-Type's charset, a hint the text readers check against the bytes (they
+        # overwrite it with the encoding actually used).
+        doc.encoding = _charset(declared_type)
     _check_declared(doc)
     if media_type == sniff.EMPTY:
         return doc
@@ -161,7 +165,7 @@ def _read_delimited_or_text(doc: Document, content: bytes, limits: Limits) -> No
         doc, content, limits
     ):
         return
-    text, encoding = decode(content, doc.media_type)
+    text, encoding = decode(content, doc.media_type, doc.encoding)
     doc.encoding = encoding
     doc.text = text[: limits.max_text_chars]
     doc.text_chars = len(doc.text)
@@ -186,6 +190,14 @@ def _media_type(declared: str | None) -> str | None:
     if not declared:
         return None
     return declared.split(";", 1)[0].strip().lower() or None
+
+
+def _charset(declared: str | None) -> str | None:
+    for parameter in (declared or "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip('"').lower()
+    return None
 
 
 def _family(media_type: str) -> str:

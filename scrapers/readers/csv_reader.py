@@ -21,9 +21,11 @@ _CANDIDATES = (",", ";", "\t", "|")
 _HEAD_CHARS = 64 * 1024
 
 
-def decode(content: bytes, media_type: str) -> tuple[str, str]:
-    """The text and the encoding it was decoded with (undecodable bytes replaced)."""
-    encoding = detect_encoding(content, media_type=media_type)
+def decode(content: bytes, media_type: str, declared_charset: str | None = None
+           ) -> tuple[str, str]:
+    """The text and the encoding it was decoded with (undecodable bytes replaced);
+    ``declared_charset`` (the Content-Type's) is used when the bytes agree with it."""
+    encoding = detect_encoding(content, declared_charset, media_type=media_type)
     text = content.decode(encoding, errors="replace")
     return text.removeprefix("\ufeff"), encoding
 
@@ -56,7 +58,7 @@ def pick_delimiter(text: str, declared_delimited: bool = False) -> str | None:
 
 def read_csv(doc: Document, content: bytes, limits: Limits) -> bool:
     """Fill ``doc`` from delimited text. False when the text has no delimiter (plain text)."""
-    text, encoding = decode(content, doc.media_type)
+    text, encoding = decode(content, doc.media_type, doc.encoding)
     doc.encoding = encoding
     delimited = doc.media_type in ("text/csv", "text/tab-separated-values")
     delimiter = pick_delimiter(text, declared_delimited=delimited)

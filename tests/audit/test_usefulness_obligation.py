@@ -100,3 +100,10 @@ def test_a_pdf_is_not_machine_readable_and_dead_links_are_reported(read):
 def test_files_without_a_summary_are_left_out(read):
     verdict = _assess([PublishedFile("http://p.example/x.csv", {"error": "boom"})])
     assert verdict.findings == [] and verdict.freshness is None
+
+
+def test_a_single_row_with_a_plain_note_is_data_not_a_justification(read):
+    files = [read("http://p.example/t3.csv",
+                  _csv([_row("01/07/2025", "30/09/2025", "Sin nota.")]))]
+    verdict = _assess(files)
+    assert verdict.findings == [] and verdict.justified_note is None

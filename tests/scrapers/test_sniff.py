@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -268,3 +269,27 @@ def test_one_stray_windows_1252_byte_in_a_utf8_page_stays_utf8():
     # a page that is windows-1252 throughout is still read as windows-1252
     latin = "<p>Información pública, Fracción VIII</p>".encode("cp1252")
     assert detect_encoding(latin, "utf-8", "text/html") == "windows-1252"
+
+
+# A windows-1252 CSV (synthetic testbed data) that charset-normalizer takes for Japanese
+# (cp932): 'Fecha de término' came out as 'Fecha de t駻mino' and the period went unread.
+CP932_TRAP = (Path(__file__).resolve().parents[1] / "fixtures" / "encoding"
+              / "windows1252_guessed_as_cp932.csv")
+
+
+def test_an_east_asian_guess_for_latin_text_falls_back_to_windows_1252():
+    import charset_normalizer
+
+    content = CP932_TRAP.read_bytes()
+    assert charset_normalizer.from_bytes(content).best().encoding == "cp932"  # the trap
+    assert detect_encoding(content, None, "text/csv") == "windows-1252"
+
+
+def test_read_document_honours_the_declared_charset_of_a_csv():
+    from scrapers.readers import read_document
+
+    doc = read_document(CP932_TRAP.read_bytes(), filename="t3.csv",
+                        declared_type="text/csv; charset=windows-1252")
+    assert doc.encoding == "windows-1252"
+    assert "Fecha de término del periodo que se informa" in doc.columns
+    assert doc.period.end is not None
