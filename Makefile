@@ -25,7 +25,7 @@ test: setup
 	$(UV) run --frozen pytest
 
 bench: setup
-	$(UV) run --frozen python bench/demo_cycle.py
+	$(UV) run --frozen python bench/run_all.py
 
 lint: setup
 	$(UV) run --frozen ruff check .
