@@ -15,7 +15,7 @@ import docx
 from scrapers.readers import notes
 from scrapers.readers.archive import check_zip
 from scrapers.readers.grid import read_main_table, static_sheet
-from scrapers.readers.model import W_TRUNCATED, Document, Limits
+from scrapers.readers.model import Document, Limits
 
 
 def read_docx(doc: Document, content: bytes, limits: Limits) -> None:
@@ -25,12 +25,7 @@ def read_docx(doc: Document, content: bytes, limits: Limits) -> None:
     tables = [_table_cells(table, limits) for table in word.tables]
     paragraphs = "\n".join(p.text for p in word.paragraphs if p.text.strip())
     cells = "\n".join(" ".join(row) for table in tables for row in table)
-    text = "\n".join(part for part in (paragraphs, cells) if part)
-    if len(text) > limits.max_text_chars:
-        doc.warn(W_TRUNCATED, f"text cut at {limits.max_text_chars} characters")
-        text = text[: limits.max_text_chars]
-    doc.text = text
-    doc.text_chars = len(text)
+    doc.set_text("\n".join(part for part in (paragraphs, cells) if part), limits.max_text_chars)
     # Notes from the running text only: a table's own NOTA column speaks for its rows.
     text_notes = notes.justification_sentences(paragraphs[: limits.max_text_chars])
     doc.notes = text_notes

@@ -12,7 +12,7 @@ from bs4 import BeautifulSoup, Tag
 from scrapers.readers import notes
 from scrapers.readers.csv_reader import decode
 from scrapers.readers.grid import read_main_table, static_sheet
-from scrapers.readers.model import W_TRUNCATED, Document, Limits
+from scrapers.readers.model import Document, Limits
 
 MAX_SPAN = 100  # colspan values beyond this are treated as 1 (a broken or hostile page)
 _TH_HEADER_ROWS = 5  # a row of <th> this near the top is the header
@@ -46,12 +46,8 @@ def read_html(doc: Document, content: bytes, limits: Limits) -> None:
 
 
 def _set_text(doc: Document, text: str, limits: Limits) -> None:
-    if len(text) > limits.max_text_chars:
-        doc.warn(W_TRUNCATED, f"page text cut at {limits.max_text_chars} characters")
-        text = text[: limits.max_text_chars]
-    doc.text = text
-    doc.text_chars = len(text)
-    doc.notes = notes.justification_sentences(text)
+    doc.set_text(text, limits.max_text_chars, "page text")
+    doc.notes = notes.justification_sentences(doc.text)
 
 
 def page_text(soup: BeautifulSoup) -> str:

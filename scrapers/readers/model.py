@@ -174,6 +174,14 @@ class Document:
         if entry not in self.warnings:
             self.warnings.append(entry)
 
+    def set_text(self, text: str, max_chars: int, label: str = "text") -> None:
+        """Keep the extracted text, cut at ``max_chars`` (a ``truncated`` warning says so)."""
+        if len(text) > max_chars:
+            self.warn(W_TRUNCATED, f"{label} cut at {max_chars} characters")
+            text = text[:max_chars]
+        self.text = text
+        self.text_chars = len(text)
+
     def warning_codes(self) -> list[str]:
         """The distinct warning codes, in the order first raised."""
         codes: list[str] = []

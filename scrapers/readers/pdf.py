@@ -44,13 +44,8 @@ def read_pdf(doc: Document, content: bytes, limits: Limits) -> None:
         doc.warn(W_NO_TEXT_LAYER, f"none of {checked} pages has extractable text (scanned?)")
     elif checked and not doc.has_text_layer:
         doc.warn(W_PARTIAL_TEXT_LAYER, f"only {with_text} of {checked} pages have text")
-    text = "\n".join(texts)
-    if len(text) > limits.max_text_chars:
-        doc.warn(W_TRUNCATED, f"text cut at {limits.max_text_chars} characters")
-        text = text[: limits.max_text_chars]
-    doc.text = text
-    doc.text_chars = len(text)
-    doc.notes = notes.justification_sentences(text)
+    doc.set_text("\n".join(texts), limits.max_text_chars)
+    doc.notes = notes.justification_sentences(doc.text)
     doc.kind = "text" if doc.pages else "empty"
 
 
