@@ -178,10 +178,11 @@ def assess_obligation(obligation, files: list[PublishedFile], formats, as_of, ru
         dead = _dead_links(summary)
         if dead:
             add(Code.DEAD_HYPERLINKS, dead, published.url)
-        end = doc.period.end if doc.kind in TABULAR_KINDS and doc.rows else None
+        has_data = doc.kind in TABULAR_KINDS and doc.rows > 0
+        end = doc.period.end if has_data else None
         if end is not None and (latest_end is None or end > latest_end):
             latest_end, out.latest_url = end, published.url
-        if doc.kind in TABULAR_KINDS and doc.rows:
+        if has_data:
             years.update(doc.period.years)
         fmt, stars = format_and_stars(doc.media_type)
         out.resource_facts[published.url] = {

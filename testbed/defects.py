@@ -658,16 +658,25 @@ def _formats(portal: PortalSpec) -> tuple[str, ...]:
     return tuple(portal.options.get("formats", ("xlsx",)))
 
 
+def _files_of_type(entry: Entry, ext: str) -> list[int]:
+    return [i for i, plan in enumerate(entry.files) if plan.ext == ext]
+
+
 class DocumentKind(DefectKind):
     """Some files of about ``rate`` of a portal's entries become defective documents: their
     ``FilePlan.variant`` is ``variant`` and each raises ``file_codes`` (``testbed.truth``).
 
     ``candidates`` says which files of an entry can carry it (an entry without any is never
-    chosen) and ``choose`` which of them do (default: one, at random).
+    chosen) and ``choose`` which of them do (default: one, at random). A kind whose finding
+    is per obligation rather than per file sets ``per_file`` False.
     """
 
     variant: ClassVar[str] = ""
-    file_codes: ClassVar[tuple[Code, ...]] = ()
+    per_file: ClassVar[bool] = True
+
+    @property
+    def file_codes(self) -> tuple[Code, ...]:
+        return self.codes if self.per_file else ()
 
     def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
         return (("rate", round(rng.uniform(0.03, 0.1), 2)),)
@@ -704,13 +713,12 @@ class ScannedPdf(DocumentKind):
     codes = (Code.SCANNED_DOCUMENT,)
     share = 0.3
     variant = "scanned"
-    file_codes = (Code.SCANNED_DOCUMENT,)
 
     def eligible(self, portal: PortalSpec) -> bool:
         return "pdf" in _formats(portal)
 
     def candidates(self, portal, entry) -> list[int]:
-        return [i for i, plan in enumerate(entry.files) if plan.ext == "pdf"]
+        return _files_of_type(entry, "pdf")
 
     def choose(self, entry, candidates, position, rng) -> list[int]:
         return sorted(rng.sample(candidates, rng.randint(1, len(candidates))))
@@ -724,13 +732,12 @@ class FormatMismatch(DocumentKind):
     codes = (Code.FORMAT_MISMATCH,)
     share = 0.1
     variant = "format_mismatch"
-    file_codes = (Code.FORMAT_MISMATCH,)
 
     def eligible(self, portal: PortalSpec) -> bool:
         return "xlsx" in _formats(portal)
 
     def candidates(self, portal, entry) -> list[int]:
-        return [i for i, plan in enumerate(entry.files) if plan.ext == "xlsx"]
+        return _files_of_type(entry, "xlsx")
 
 
 @register
@@ -741,7 +748,6 @@ class EmptyDataset(DocumentKind):
     codes = (Code.EMPTY_DATASET,)
     share = 0.12
     variant = "empty"
-    file_codes = (Code.EMPTY_DATASET,)
 
 
 @register
@@ -756,7 +762,6 @@ class JustifiedFile(DocumentKind):
     codes = (Code.JUSTIFIED_ABSENCE,)
     share = 0.15
     variant = "justified"
-    file_codes = (Code.JUSTIFIED_ABSENCE,)
 
     def choose(self, entry, candidates, position, rng) -> list[int]:
         if position % 2 == 0 or len(candidates) < 2:
@@ -773,7 +778,6 @@ class MissingColumns(DocumentKind):
     codes = (Code.MISSING_COLUMNS,)
     share = 0.12
     variant = "missing_columns"
-    file_codes = (Code.MISSING_COLUMNS,)
 
     def candidates(self, portal, entry) -> list[int]:
         from testbed.resources import missing_column_sets
@@ -799,7 +803,6 @@ class BadData(DocumentKind):
     codes = (Code.DATA_QUALITY,)
     share = 0.12
     variant = "bad_data"
-    file_codes = (Code.DATA_QUALITY,)
 
 
 @register
@@ -813,6 +816,7 @@ class DeadHyperlinks(DocumentKind):
     codes = (Code.DEAD_HYPERLINKS,)
     share = 0.12
     variant = "dead_links"
+    per_file = False
 
     def eligible(self, portal: PortalSpec) -> bool:
         return not portal.has_defect("soft_404")
@@ -820,7 +824,7 @@ class DeadHyperlinks(DocumentKind):
     def candidates(self, portal, entry) -> list[int]:
         from testbed.resources import has_hyperlinks
 
-        if portal.has_defect("soft_404") or not has_hyperlinks(entry.obligations[0]):
+        if not has_hyperlinks(entry.obligations[0]):
             return []
         return super().candidates(portal, entry)
 
@@ -874,7 +878,6 @@ class CsvMojibake(DocumentKind):
     codes = (Code.ENCODING_ERROR,)
     share = 0.15
     variant = "mojibake"
-    file_codes = (Code.ENCODING_ERROR,)
 
     def eligible(self, portal: PortalSpec) -> bool:
         return "csv" in _formats(portal)
@@ -882,7 +885,7 @@ class CsvMojibake(DocumentKind):
     def candidates(self, portal, entry) -> list[int]:
         if has_suite(entry.obligations[0].obligation_id):
             return []
-        return [i for i, plan in enumerate(entry.files) if plan.ext == "csv"]
+        return _files_of_type(entry, "csv")
 
 
 def has_suite(obligation_id: str) -> bool:
