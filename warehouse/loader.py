@@ -24,13 +24,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from audit.scoring import ScoringConfig, load_scoring
 from warehouse import shards
 from warehouse.schema import WarehouseError, connect, rollback
+from warehouse.scoring import CONFIG_TABLES, RESULT_TABLES, compute_scores
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
-# Tables whose rows belong to one run and are replaced wholesale by a load. ``scores`` is
-# derived from the others after loading, so a re-load clears it to avoid stale scores.
+# Tables whose rows belong to one run and are replaced wholesale by a load. The score
+# tables are derived from the others: every load recomputes them (warehouse.scoring).
 RUN_SCOPED_TABLES: tuple[str, ...] = (
     "fetches",
     "obligation_checks",
@@ -39,7 +41,8 @@ RUN_SCOPED_TABLES: tuple[str, ...] = (
     "expectation_results",
     "registry_errors",
     "run_subjects",
-    "scores",
+    *CONFIG_TABLES,
+    *RESULT_TABLES,
 )
 # Run-scoped tables filled straight from shard files of the same name.
 _SHARD_LOADED = (
@@ -125,8 +128,9 @@ def load_run(
     obligations: Sequence[Mapping[str, Any]],
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    scoring: ScoringConfig | None = None,
 ) -> LoadReport:
-    """Load one run from its shard directories, in a single transaction.
+    """Load one run from its shard directories, and score it, in a single transaction.
 
     ``run`` holds ``runs`` columns (``run_id`` required; ``status`` is set to 'success',
     ``loaded_at`` to now; unless given, ``started_at`` is kept from record_run_started (or
@@ -134,8 +138,10 @@ def load_run(
     the loaded counts). ``subjects`` and ``obligations`` are upserted (rows as in
     ``shards.SCHEMAS``), together with the rows of the shards' ``subjects.parquet`` files
     (``subjects`` wins over a shard row for the same subject). Missing shard files are
-    tolerated and listed in the report. Invalid arguments raise ValueError before the
-    warehouse is opened; anything failing later raises ``LoadError`` after rolling back.
+    tolerated and listed in the report. The run is scored with ``scoring`` (default: the
+    scoring file, ``audit.scoring.load_scoring``). Invalid arguments, a bad scoring file
+    included, raise ValueError before the warehouse is opened; anything failing later
+    raises ``LoadError`` after rolling back.
     """
     started = time.monotonic()
     run_row = _run_row(run)
@@ -143,6 +149,7 @@ def load_run(
     subject_rows = _with_row_numbers(shards.to_arrow("subjects", subjects))
     obligation_rows = _with_row_numbers(shards.to_arrow("obligations", obligations))
     files, missing = _shard_files(shard_dirs)
+    scoring = scoring or load_scoring()
 
     con = connect(db_path, lock_timeout=lock_timeout)
     try:
@@ -160,6 +167,8 @@ def load_run(
             run_row.setdefault("error", None)  # the caller may note subjects it could not audit
             loader.stage, loader.stage_files = "runs", []
             _upsert_run(con, run_row)
+            loader.stage, loader.stage_files = "scores", []
+            loader.counts["scores"] = compute_scores(con, run_id, scoring)
             con.commit()
         except BaseException as exc:
             rollback(con)
@@ -200,7 +209,7 @@ class _Load:
     ) -> None:
         self._subjects(con, subjects)
         self._obligations(con, obligations)
-        for table in ("scores", *_SHARD_LOADED):
+        for table in (*CONFIG_TABLES, *RESULT_TABLES, *_SHARD_LOADED):
             self._enter(table, self.files.get(table, []))
             con.execute(f"DELETE FROM {table} WHERE run_id = ?", [self.run_id])
         for table in _SHARD_LOADED:

@@ -131,3 +131,25 @@ def test_runs_overview_query(warehouse: Path) -> None:
     assert by_run["r2"][1] == "success" and by_run["r2"][6] == 3600
     assert by_run["r2"][10:16] == (5, 4, 0, 7, 3, 0)
     assert by_run["r3"][1] == "failed" and by_run["r3"][-1] == "harvest timed out"
+
+
+def test_worst_subjects_by_index_query(warehouse: Path) -> None:
+    rows = run_query(warehouse, "worst_subjects_by_index.sql")
+    assert [r[1] for r in rows] == ["300", "100", "200"]  # 300 misses two obligations
+    assert rows[0][5] < rows[1][5] and rows[0][0] == 3
+    assert rows[0][9] in ("70-I", "70-II-A") and rows[0][11] == ["OBLIGATION_MISSING"]
+
+
+def test_trends_query(warehouse: Path) -> None:
+    rows = run_query(warehouse, "trends.sql")
+    assert {r[0] for r in rows} == {"100", "200", "300"}
+    assert all(r[2] == "r1" and r[5] == 0 for r in rows)  # r2 repeats r1: no change
+    assert all(r[6:] == (0, 0, 0) for r in rows)
+
+
+@needs_cli
+def test_recompute_query_finds_no_difference(warehouse: Path) -> None:
+    out = subprocess.run([DUCKDB_CLI, "-readonly", "-csv", str(warehouse), "-c",
+                          f".read {QUERIES / 'recompute_scores.sql'}"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.split() == ["differences", "0"]  # the latest run, r2

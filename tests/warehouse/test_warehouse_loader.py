@@ -19,6 +19,7 @@ from warehouse_helpers import (
 from warehouse import shards
 from warehouse.loader import LoadError, load_run, mark_run_failed, record_run_started
 from warehouse.schema import connect
+from warehouse.scoring import CONFIG_TABLES, RESULT_TABLES
 
 
 def two_shards(base: Path, run_id: str, **kwargs) -> list[Path]:
@@ -53,6 +54,7 @@ def test_load_writes_every_table_and_reports_counts(db_path: Path, tmp_path: Pat
         "findings": 6,
         "expectation_results": 6,
         "registry_errors": 0,
+        "scores": 3,
     }
     assert report.missing_files == []
     assert report.files_read["findings"] == 2
@@ -103,7 +105,9 @@ def test_loading_the_same_run_twice_leaves_the_same_rows(db_path: Path, tmp_path
     second_report = load(db_path, "r1", dirs)
     assert snapshot(db_path) == first
     assert second_report.counts == first_report.counts
-    assert sum(len(rows) for rows in first.values()) == 40
+    loaded = {t: rows for t, rows in first.items() if t not in CONFIG_TABLES + RESULT_TABLES}
+    assert sum(len(rows) for rows in loaded.values()) == 40
+    assert len(first["scores"]) == 3 and len(first["obligation_scores"]) == 9
 
 
 def test_reload_replaces_the_run_and_leaves_other_runs_alone(db_path: Path, tmp_path: Path) -> None:
@@ -269,14 +273,17 @@ def test_run_lifecycle_running_success_failed(db_path: Path, tmp_path: Path) -> 
     assert query(db_path, "SELECT status FROM runs WHERE run_id = 'r-unknown'") == [("failed",)]
 
 
-def test_reload_clears_stale_scores(db_path: Path, tmp_path: Path) -> None:
+def test_reload_replaces_stale_scores(db_path: Path, tmp_path: Path) -> None:
     dirs = two_shards(tmp_path, "r1")
     load(db_path, "r1", dirs)
+    fresh = query(db_path, "SELECT subject_id, index_0_100 FROM scores ORDER BY 1")
     con = duckdb.connect(str(db_path))
-    con.execute("INSERT INTO scores VALUES ('r1', '100', 0.5, 0.5, 50, NULL)")
+    con.execute("UPDATE scores SET index_0_100 = 1 WHERE run_id = 'r1'")
+    con.execute("INSERT INTO scores (run_id, subject_id) VALUES ('r1', 'gone')")
     con.close()
     load(db_path, "r1", dirs)
-    assert query(db_path, "SELECT count(*) FROM scores") == [(0,)]
+    assert query(db_path, "SELECT subject_id, index_0_100 FROM scores ORDER BY 1") == fresh
+    assert len(fresh) == 3
 
 
 def test_invalid_arguments_fail_before_touching_the_warehouse(

@@ -187,16 +187,21 @@ def write_shard(
     return shard_dir
 
 
+# Columns that record when a load or a scoring happened rather than what it wrote.
+TIMES = {"runs": " EXCLUDE (loaded_at)", "scores": " EXCLUDE (computed_at)",
+         "score_config": " EXCLUDE (computed_at)"}
+
+
 def snapshot(db_path: Path, run_id: str | None = None) -> dict[str, list[tuple]]:
-    """Every row of every warehouse table, sorted (runs without loaded_at, which records
-    when a load happened rather than what it loaded); ``run_id`` limits run-scoped tables."""
+    """Every row of every warehouse table but the TIMES columns, sorted; ``run_id`` limits
+    run-scoped tables."""
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         out = {}
         for table in (*RUN_SCOPED_TABLES, "subjects", "obligations", "runs"):
             where = " WHERE run_id = ?" if run_id and table in RUN_SCOPED_TABLES else ""
             params = [run_id] if where else []
-            exclude = " EXCLUDE (loaded_at)" if table == "runs" else ""
+            exclude = TIMES.get(table, "")
             rows = con.execute(f"SELECT *{exclude} FROM {table}{where}", params).fetchall()
             out[table] = sorted(rows, key=repr)
         return out
