@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: setup demo test lint fmt bench clean
+.PHONY: setup browser demo test lint fmt bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -17,10 +17,22 @@ export UV_PYTHON ?= 3.11
 
 setup: .venv/.synced
 
+# Debian's Chromium, for the browser test of the reports (Playwright drives it; it never
+# downloads a browser). Installed when running as root with apt-get; otherwise say how.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q chromium >/dev/null || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	  else \
+	    echo "Chromium is missing: install Debian's chromium package for the browser test"; \
+	  fi; }
+
 demo: setup
 	$(UV) run --frozen lupa demo
 
-test: setup
+test: setup browser
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest
 

@@ -10,6 +10,7 @@ sub-format of that fraction.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 _ROMAN_VALUES = (
@@ -110,6 +111,12 @@ class Obligation:
     @property
     def ref(self) -> ObligationRef:
         return ObligationRef(self.article, self.fraction, self.subformat)
+
+    @property
+    def label(self) -> str:
+        """``70-IX (Gastos por concepto de viáticos…)``: the id and the title, cut at a word,
+        for finding messages."""
+        return f"{self.obligation_id} ({textwrap.shorten(self.title, 90, placeholder='…')})"
 
     @property
     def fraction_number(self) -> int | None:

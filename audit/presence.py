@@ -325,7 +325,7 @@ class _Auditor:
         hits = [h for h in self.harvest.hits
                 if ObligationRef.parse(h.obligation_id).covers(obligation)]
         oid = obligation.obligation_id
-        label = f"{oid} ({obligation.title[:90]})"
+        label = obligation.label
         if not hits:
             # The section searched is the evidence of absence.
             where = self.harvest.transparency_url or self.harvest.home_url

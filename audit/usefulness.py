@@ -42,9 +42,17 @@ def _format_mismatch(doc, *_):
     for warning in doc.warnings:
         if warning.startswith("format_mismatch:"):
             yield Code.FORMAT_MISMATCH, (
-                "El formato real del archivo no coincide con el declarado "
-                f"({warning.split(':', 1)[1].strip()}).")
+                "El formato real del archivo no coincide con el declarado ("
+                + _in_spanish(warning.split(":", 1)[1].strip()) + ").")
             return
+
+
+def _in_spanish(detail: str) -> str:
+    """The reader's ``declared X, content is Y`` / ``named .x, content is Y``, in Spanish."""
+    for english, spanish in (("declared ", "se declara "), ("named ", "el nombre indica "),
+                             (", content is ", ", pero el contenido es ")):
+        detail = detail.replace(english, spanish)
+    return detail
 
 
 def _encoding(doc, *_):
@@ -201,7 +209,7 @@ def assess_obligation(obligation, files: list[PublishedFile], formats, as_of, ru
         out.freshness = assess(obligation.update_period, obligation.conservation_period, as_of,
                                latest_end, frozenset(years))
         if out.freshness.outdated:
-            label = f"{oid} ({obligation.title[:90]})"
+            label = obligation.label
             message = outdated_message(out.freshness, label)
             if out.freshness.missing_years:
                 message += (" Además faltan los ejercicios que deben conservarse: "

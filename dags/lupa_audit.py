@@ -6,8 +6,9 @@ whether it is published, and loads the findings into the DuckDB warehouse.
 
 `prepare` reads the registry and splits the subjects into shards → `harvest` (mapped, one
 task per shard) crawls the portals → `audit` (mapped) applies the presence rules → `load`,
-the single writer, merges every shard into the warehouse in one transaction and updates
-the `lupa_warehouse` Asset (the reports DAG will be scheduled on it).
+the single writer, merges every shard into the warehouse and scores the run in one
+transaction, then updates the `lupa_warehouse` Asset (its event names the warehouse and the
+run), which schedules the `lupa_reports` DAG.
 
 Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov).
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =
@@ -23,9 +24,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import Asset, Param, dag, task
+from airflow.sdk import Param, dag, task
 
-WAREHOUSE_ASSET = Asset(name="lupa_warehouse", uri="file://lupa/warehouse")
+from lupa.assets import WAREHOUSE_ASSET
 
 MEXICO = "America/Mexico_City"
 
@@ -102,13 +103,17 @@ def lupa_audit():
         return audit_shard(shard_dir)
 
     @task(outlets=[WAREHOUSE_ASSET], retries=3)
-    def load(shard_dirs: list[str]) -> dict:
+    def load(shard_dirs: list[str], **context) -> dict:
         from lupa.tasks import load_run, run_dir_of
 
         # Indexing (not iterating) the lazy XCom sequence avoids a probe past its end
         # that Airflow logs as an error.
         shard_dirs = [shard_dirs[i] for i in range(len(shard_dirs))]
-        return load_run(str(run_dir_of(shard_dirs[0])), shard_dirs)
+        summary = load_run(str(run_dir_of(shard_dirs[0])), shard_dirs)
+        # the reports DAG reads which warehouse and run to report on from the event
+        context["outlet_events"][WAREHOUSE_ASSET].extra = {
+            "warehouse": summary["warehouse"], "run_id": summary["run_id"]}
+        return summary
 
     load(audit.expand(shard_dir=harvest.expand(shard_dir=prepare())))
 

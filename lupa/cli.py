@@ -97,6 +97,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Data Docs (Great Expectations): {result.data_docs.as_uri()}")
     print(f"Open the warehouse: .venv/bin/duckdb -readonly {result.warehouse}")
     print(f"Warehouse: {result.warehouse}")
+    if result.overview is None:
+        print(f"The reports DAG failed ({', '.join(result.report_failed_tasks or []) or '-'});"
+              " rebuild them with `lupa report`", file=sys.stderr)
+        return 1
+    print(f"Exports (CSV, Parquet): {result.overview.parent / 'datos'}")
+    print(f"Report (overview page): {result.overview}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.build import ReportError, build_reports
+    from warehouse.schema import WarehouseError
+
+    settings = _settings(args)
+    out = Path(args.out).expanduser() if args.out else settings.reports_dir
+    try:
+        build = build_reports(settings.warehouse, out, args.run)
+    except (ReportError, WarehouseError) as exc:
+        print(f"lupa report: {exc}", file=sys.stderr)
+        return 2
+    print(f"Run {build.run_id}: {build.subjects} subject pages; exports in "
+          f"{build.out_dir / 'datos'}")
+    print(build.overview)
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from audit.scoring import ScoringConfigError, load_scoring
+    from warehouse.schema import WarehouseError
+    from warehouse.scoring import rescore
+
+    settings = _settings(args)
+    try:
+        config = load_scoring(args.scoring)
+        run_id, count = rescore(settings.warehouse, args.run, config)
+    except (ScoringConfigError, WarehouseError, LookupError) as exc:
+        print(f"lupa score: {exc}", file=sys.stderr)
+        return 2
+    print(f"Scored run {run_id}: {count} subjects with {config.source} "
+          f"(version {config.version or '-'})")
     return 0
 
 
@@ -180,6 +220,20 @@ def build_parser() -> argparse.ArgumentParser:
     ins.add_argument("--allow-private-networks", action="store_true",
                      help="allow a loopback/private URL (testbeds)")
     ins.set_defaults(func=cmd_inspect)
+
+    rep = sub.add_parser("report", help="build the audit reports (HTML, CSV, Parquet)")
+    rep.add_argument("--warehouse", help="DuckDB file (default $LUPA_HOME/warehouse/lupa.duckdb)")
+    rep.add_argument("--out", help="report directory (default LUPA_REPORTS_DIR or "
+                     "$LUPA_HOME/reports); replaced as a whole")
+    rep.add_argument("--run", help="run id (default the latest successful run)")
+    rep.set_defaults(func=cmd_report)
+
+    sco = sub.add_parser("score", help="(re)compute a run's scores with the scoring file")
+    sco.add_argument("--warehouse")
+    sco.add_argument("--run", help="run id (default the latest successful run)")
+    sco.add_argument("--scoring", help="scoring TOML (default LUPA_SCORING or the bundled "
+                     "audit/scoring.toml)")
+    sco.set_defaults(func=cmd_score)
 
     mig = sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     mig.add_argument("--warehouse")

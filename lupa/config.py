@@ -48,6 +48,7 @@ def _env_number(name: str, default, kind):
 class Settings:
     home: Path
     warehouse: Path
+    reports: Path | None = None  # None: $LUPA_HOME/reports
     law: str = "LGTAIP-2015"
     shard_size: int = 25
     harvest_threads: int = 8
@@ -65,9 +66,11 @@ class Settings:
         home = Path(_env("LUPA_HOME") or _default_home()).expanduser().resolve()
         warehouse = Path(_env("LUPA_WAREHOUSE") or home / "warehouse" / "lupa.duckdb")
         d = cls(home=home, warehouse=warehouse)
+        reports = Path(_env("LUPA_REPORTS_DIR") or home / "reports")
         return cls(
             home=home,
             warehouse=warehouse.expanduser().resolve(),
+            reports=reports.expanduser().resolve(),
             law=_env("LUPA_LAW") or d.law,
             shard_size=_env_number("LUPA_SHARD_SIZE", d.shard_size, int),
             harvest_threads=_env_number("LUPA_HARVEST_THREADS", d.harvest_threads, int),
@@ -81,6 +84,10 @@ class Settings:
             max_pages=_env_number("LUPA_MAX_PAGES", d.max_pages, int),
             contact_url=_env("LUPA_CONTACT_URL") or d.contact_url,
         )
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.reports or self.home / "reports"
 
     def as_dict(self) -> dict:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}

@@ -34,6 +34,8 @@ class DemoResult:
     testbed_dir: Path
     failed_tasks: list[str]
     data_docs: Path | None = None
+    overview: Path | None = None  # the report's overview page, when the reports DAG succeeded
+    report_failed_tasks: list[str] | None = None
 
 
 def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
@@ -64,10 +66,26 @@ def run_demo(settings: Settings, seed: int = DEMO_SEED, size: int = DEMO_SIZE,
             "as_of": as_of or AS_OF.isoformat(),
             "warehouse": str(settings.warehouse),
         })
-    evaluation = None
+    evaluation = overview = report_failures = None
     if result.state == "success":
         evaluation = evaluate(settings.warehouse, result.run_id, testbed_dir / "ground_truth")
+        overview, report_failures = _reports(settings, result.run_id, out)
     docs = settings.home / "runs" / run_dir_name(result.run_id) / DATA_DOCS_DIR / "index.html"
     return DemoResult(result.run_id, result.state, time.monotonic() - started,
                       settings.warehouse, evaluation, testbed_dir, result.failed_tasks,
-                      docs if docs.exists() else None)
+                      docs if docs.exists() else None, overview, report_failures)
+
+
+def _reports(settings: Settings, run_id: str, out) -> tuple[Path | None, list[str]]:
+    """Run the lupa_reports DAG for the demo's run (dag.test does not follow asset
+    schedules, so the demo triggers it as the scheduler would after the audit)."""
+    from lupa.airflow_runner import run_dag
+
+    print("Building the reports (lupa_reports DAG)…", file=out, flush=True)
+    result = run_dag(settings, "lupa_reports", {
+        "warehouse": str(settings.warehouse), "run_id": run_id,
+        "out": str(settings.reports_dir)})
+    overview = settings.reports_dir / "index.html"
+    if result.state != "success" or not overview.exists():
+        return None, result.failed_tasks
+    return overview, []

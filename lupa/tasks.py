@@ -503,3 +503,20 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     warehouse = Path(params.get("warehouse") or settings.warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     mark_run_failed(warehouse, run_id, reason)
+
+
+def build_report(params: dict, event: dict | None = None,
+                 settings: Settings | None = None) -> dict:
+    """The reports of one run: the DAG params win, then the triggering asset event's
+    warehouse and run, then the installation's defaults."""
+    from reports.build import as_dict, build_reports
+
+    settings = settings or Settings.from_env()
+    event = event or {}
+    warehouse = params.get("warehouse") or event.get("warehouse") or str(settings.warehouse)
+    run_id = params.get("run_id") or event.get("run_id") or None
+    out = params.get("out") or str(settings.reports_dir)
+    build = build_reports(warehouse, out, run_id)
+    log.info("reports of run %s (%d subjects): %s", build.run_id, build.subjects,
+             build.overview)
+    return as_dict(build)

@@ -14,6 +14,7 @@ os.environ["LUPA_HOME"] = str(_SESSION_HOME / "lupa")
 os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "lupa" / "airflow")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = (
     f"sqlite:///{_SESSION_HOME / 'lupa' / 'airflow' / 'airflow.db'}")
 os.environ.pop("LUPA_WAREHOUSE", None)

@@ -40,12 +40,20 @@ def test_audit_dag_shape(bag):
     assert dag.timetable.expression == "0 4 5 2,5,8,11 *"
 
 
+def test_reports_dag_runs_when_the_warehouse_asset_is_updated(bag):
+    dag = bag.dags["lupa_reports"]
+    assert [t.task_id for t in dag.tasks] == ["build"]
+    assert [a.name for a in dag.timetable.asset_condition.objects] == ["lupa_warehouse"]
+    assert set(dag.params) == {"warehouse", "run_id", "out"}
+
+
 @pytest.mark.parametrize("path", sorted(DAGS.glob("*.py")), ids=lambda p: p.name)
 def test_dag_files_do_not_import_heavy_modules_at_parse_time(path):
     import subprocess
     import sys
 
-    heavy = ["great_expectations", "pandas", "duckdb", "scrapers", "lupa.tasks", "warehouse"]
+    heavy = ["great_expectations", "pandas", "duckdb", "scrapers", "lupa.tasks", "warehouse",
+             "reports", "matplotlib"]
     code = ("import importlib.util, sys\n"
             f"spec = importlib.util.spec_from_file_location('d', {str(path)!r})\n"
             "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"

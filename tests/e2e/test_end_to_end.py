@@ -5,57 +5,21 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from audit.findings import Code
-from lupa.config import Settings
-from lupa.demo import free_port
-from testbed.defects import MIN_SIZE
 from testbed.model import AS_OF
 
 pytestmark = pytest.mark.e2e
 
-# MIN_SIZE portals: the smallest network that carries every defect kind (testbed.defects).
-SEED, SIZE = 11, MIN_SIZE
 ACCURACY_FLOOR = 0.98
 # Every code of DESIGN section 7 but the history ones (they need an earlier run) must be
 # expected, produced and scored.
 HISTORY_CODES = {Code.REMOVED_EARLY.value, Code.SILENT_EDIT.value}
 SCORED_CODES = {code.value for code in Code} - HISTORY_CODES
-BAD_ROWS = (
-    "900001,Sujeto con tipo desconocido,,estatal,Jalisco,ayuntamiento,http://127.0.0.9/,\n"
-    "900002,Sujeto con URL inválida,,federal,,ejecutivo,ftp://example.org/,\n"
-)
-
-
-@pytest.fixture(scope="module")
-def audited(tmp_path_factory):
-    from lupa.airflow_runner import run_dag
-    from testbed.server import start_subprocess
-
-    # The testbed lives on loopback: the installation must allow it, not just the run.
-    mp = pytest.MonkeyPatch()
-    mp.setenv("LUPA_ALLOW_PRIVATE_NETWORKS", "1")
-    settings = Settings.from_env()  # LUPA_HOME and AIRFLOW_HOME come from tests/conftest.py
-    settings = replace(settings, warehouse=tmp_path_factory.mktemp("wh") / "lupa.duckdb")
-    out = tmp_path_factory.mktemp("testbed")
-    with start_subprocess(seed=SEED, size=SIZE, out_dir=out, port=free_port(),
-                          base="127.21.0.1") as testbed:
-        registry = Path(testbed.out_dir) / "registry.csv"
-        good_rows = registry.read_text(encoding="utf-8").count("\n") - 1
-        with registry.open("a", encoding="utf-8") as handle:
-            handle.write(BAD_ROWS)
-        result = run_dag(settings, "lupa_audit", {
-            "registry": str(registry), "allow_private_networks": True,
-            "delay_seconds": 0.01, "shard_size": 6, "as_of": AS_OF.isoformat(),
-            "warehouse": str(settings.warehouse),
-        })
-    mp.undo()
-    return settings, result, Path(testbed.out_dir), good_rows
 
 
 def test_run_succeeds(audited):
@@ -152,7 +116,7 @@ def test_reloading_the_run_leaves_the_same_rows(audited):
 
 def test_duckdb_cli_opens_the_warehouse(audited):
     settings, result, _, _ = audited
-    cli = shutil.which("duckdb") or str(Path(__file__).resolve().parents[1] / ".venv/bin/duckdb")
+    cli = shutil.which("duckdb") or str(Path(__file__).resolve().parents[2] / ".venv/bin/duckdb")
     if not Path(cli).exists():
         pytest.skip("duckdb CLI not installed")
     import duckdb_extension_json

@@ -201,7 +201,7 @@ def test_rescore_refuses_unknown_and_unsuccessful_runs(tmp_path):
 
 
 def test_the_documented_sql_recomputes_the_stored_scores_in_the_duckdb_cli(tmp_path):
-    """README "Scoring model": the macros, run by an analyst's DuckDB shell, give exactly
+    """README "Scores": the macros, run by an analyst's DuckDB shell, give exactly
     the stored scores."""
     path = tmp_path / "w.duckdb"
     con = connect(path)
@@ -217,3 +217,25 @@ def test_the_documented_sql_recomputes_the_stored_scores_in_the_duckdb_cli(tmp_p
                           str(path), "-c", f".read {sql}"],
                          capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip().splitlines() == ["differences", "0"], out
+
+
+def test_a_resource_code_on_a_portal_page_does_not_cost_every_obligation(con):
+    add_subject(con, "A")
+    add_run(con, "r1", 1)
+    check(con, "r1", "A", "70-I", "present")
+    con.execute("INSERT INTO findings VALUES ('enc', 'r1', 'A', NULL, 'ENCODING_ERROR', 'low', "
+                "'Texto mal codificado en la portada', NULL)")
+    compute_scores(con, "r1")
+    assert obligation(con, "r1", "A")["70-I"]["score"] == 1
+
+
+def test_the_previous_run_is_the_one_with_the_earlier_cut_off(con):
+    add_subject(con, "A")
+    for run_id, day in (("later", 3), ("earlier", 2)):
+        add_run(con, run_id, day)
+        check(con, run_id, "A", "70-I", "present")
+        compute_scores(con, run_id)
+    # "earlier" was audited after "later" (it started later) but covers an earlier date
+    con.execute("UPDATE runs SET started_at = '2025-09-01' WHERE run_id = 'earlier'")
+    assert con.execute("SELECT run_id, previous_run_id FROM v_score_history ORDER BY 1"
+                       ).fetchall() == [("earlier", None), ("later", "earlier")]

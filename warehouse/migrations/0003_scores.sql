@@ -1,12 +1,13 @@
 -- Scores, in SQL: the configuration each run was scored with, the macros that compute the
 -- scores from obligation_checks and findings, the materialised results, and the trend views.
 --
--- The scoring model (README "Scoring model"): every applicable obligation is valued 1 / 0.5 /
+-- The scoring model (README "Scores"): every applicable obligation is valued 1 / 0.5 /
 -- 0 on seven criteria; a finding leaves a criterion of a published obligation at the value
--- score_rules gives it (lowest wins, 1 without findings; portal-level findings count against
--- every obligation of the subject); missing, blocked and unreachable obligations score 0,
--- justified ones 1. An obligation's score is the weighted mean of its criteria; a subject's
--- index is 100 × the obligation-weighted mean of its obligations' scores.
+-- score_rules gives it (lowest wins, 1 without findings; portal-level findings with a
+-- portal code count against every obligation of the subject); missing, blocked and
+-- unreachable obligations score 0, justified ones 1. An obligation's score is the weighted
+-- mean of its criteria; a subject's index is 100 × the obligation-weighted mean of its
+-- obligations' scores.
 --
 -- Analysts recompute any run's scores with
 --     SELECT * FROM obligation_scores_of('<run_id>');
@@ -118,14 +119,19 @@ checks AS (
            ON w.run_id = rid AND w.obligation_id = c.obligation_id
     WHERE c.run_id = rid AND c.status <> 'not_applicable'
 ),
--- findings that touch an obligation: its own and the subject's portal-level ones
+-- findings that touch an obligation: its own and the subject's portal-level ones (portal
+-- codes only: a resource-level code raised on a portal page, such as garbled navigation
+-- text, says nothing about the obligations' data)
 touching AS (
     SELECT k.subject_id, k.obligation_id, k.status, k.periods_behind, f.code, f.severity,
            f.obligation_id IS NOT NULL AS own
     FROM checks AS k
     JOIN findings AS f
       ON f.run_id = rid AND f.subject_id = k.subject_id
-     AND (f.obligation_id = k.obligation_id OR f.obligation_id IS NULL)
+     AND (f.obligation_id = k.obligation_id
+          OR (f.obligation_id IS NULL AND f.code IN (
+              'PORTAL_UNREACHABLE', 'TLS_INVALID', 'ROBOTS_DISALLOWED', 'ACCESS_BLOCKED',
+              'JS_REQUIRED', 'NO_TRANSPARENCY_SECTION', 'DELEGATES_TO_PNT')))
 ),
 -- what each finding leaves of a criterion of a published obligation
 hits AS (
@@ -248,7 +254,9 @@ SELECT rid AS run_id, subject_id, presence, usefulness, index_0_100, compliance,
        RANK() OVER (PARTITION BY state_key ORDER BY index_0_100 DESC) AS rank_state
 FROM rounded;
 
--- Each subject's scores run after run, with the previous run that covered it.
+-- Each subject's scores run after run, with the previous run that covered it: runs in order
+-- of their cut-off date (as_of), then of when they ran (a re-audit of the same cut-off
+-- follows the earlier one).
 CREATE VIEW v_score_history AS
 SELECT s.*, r.as_of, r.started_at,
        LAG(s.run_id) OVER w AS previous_run_id,
@@ -256,7 +264,7 @@ SELECT s.*, r.as_of, r.started_at,
        ROUND(s.index_0_100 - LAG(s.index_0_100) OVER w, 2) AS index_change
 FROM scores AS s
 JOIN runs AS r ON r.run_id = s.run_id AND r.status = 'success'
-WINDOW w AS (PARTITION BY s.subject_id ORDER BY r.started_at, s.run_id);
+WINDOW w AS (PARTITION BY s.subject_id ORDER BY r.as_of, r.started_at, s.run_id);
 
 -- Findings that appeared or went away since the subject's previous run. A finding is the
 -- same across runs when subject, obligation (or portal) and code are.
