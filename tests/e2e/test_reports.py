@@ -134,3 +134,19 @@ def test_overview_and_subject_page_in_headless_chromium(reported, browser):
     assert page.errors == []
     assert all(url.startswith("file://") for url in page.requests), page.requests
     shutil.copy(SCREENSHOTS / "overview.png", settings.reports_dir.parent / "overview.png")
+
+
+def test_the_audit_announces_its_warehouse_and_run_to_the_reports_dag(audited):
+    """The asset event lupa_load emits is what schedules lupa_reports and tells it what to
+    report on (lupa.tasks.build_report reads its extra)."""
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    settings, result, _, _ = audited
+    with create_session() as session:
+        events = session.scalars(select(AssetEvent).where(
+            AssetEvent.source_run_id == result.run_id)).all()
+        extras = [(e.source_task_id, e.extra) for e in events]
+    assert extras == [("load", {"warehouse": str(settings.warehouse),
+                                "run_id": result.run_id})]

@@ -14,6 +14,7 @@ from lupa.config import Settings
 from lupa.tasks import (
     RunConfigurationError,
     audit_shard,
+    build_report,
     load_run,
     prepare_run,
     record_failure,
@@ -21,6 +22,7 @@ from lupa.tasks import (
     run_dir_name,
     shard_subjects,
 )
+from reports.build import ReportError
 from scrapers.crawl import HomeFetch, PortalHarvest
 
 HEADER = "subject_id,name,acronym,level,state,subject_type,portal_url,transparency_url\n"
@@ -146,3 +148,17 @@ def test_load_and_failure_are_visible_in_the_warehouse(tmp_path, settings):
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("SELECT status, error FROM runs WHERE run_id = 'run-x'"
                            ).fetchone() == ("failed", "harvest[3] failed")
+
+    # the reports DAG: the asset event names the warehouse and run; params win over it
+    out = tmp_path / "informe"
+    built = build_report({}, {"warehouse": str(settings.warehouse), "run_id": "run-h"},
+                         replace(settings, reports=out))
+    assert built["run_id"] == "run-h" and Path(built["overview"]).is_file()
+    assert built["overview"] == str(out / "index.html")
+    with pytest.raises(ReportError, match="no run 'run-zz'"):
+        build_report({"run_id": "run-zz"}, {"warehouse": str(settings.warehouse),
+                                            "run_id": "run-h"}, replace(settings, reports=out))
+    with pytest.raises(ReportError, match="status 'failed'"):
+        build_report({"run_id": "run-x", "warehouse": str(settings.warehouse)}, None,
+                     replace(settings, reports=out))
+    assert json.loads((out / "informe.json").read_text())["run_id"] == "run-h"  # kept
