@@ -31,11 +31,20 @@ def _print_rows(settings: Settings, run_id: str) -> None:
             [run_id]).fetchall()
         subjects = con.execute("SELECT subjects_audited, registry_errors, status FROM runs "
                                "WHERE run_id = ?", [run_id]).fetchone()
+        index = con.execute("SELECT round(avg(index_0_100), 1), round(median(index_0_100), 1) "
+                            "FROM scores WHERE run_id = ?", [run_id]).fetchone()
+        bands = con.execute(
+            "SELECT b.band, count(s.subject_id) FROM score_bands b LEFT JOIN scores s "
+            "ON s.run_id = b.run_id AND s.band = b.band WHERE b.run_id = ? "
+            "GROUP BY b.band, b.min_index ORDER BY b.min_index DESC", [run_id]).fetchall()
     if subjects:
         print(f"Subjects audited: {subjects[0]}  (registry rows rejected: {subjects[1]}; "
               f"run status: {subjects[2]})")
     print("Obligation checks: " + ", ".join(f"{s} {n}" for s, n in statuses))
     print("Findings: " + ", ".join(f"{c} {n}" for c, n in codes))
+    if index and index[0] is not None:
+        print(f"Índice Lupa: mean {index[0]}, median {index[1]} (0-100); bands: "
+              + ", ".join(f"{b} {n}" for b, n in bands))
 
 
 def allow_private_networks_in_process() -> None:
@@ -90,7 +99,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     _print_rows(settings, result.run_id)
     print(format_evaluation(result.evaluation))
-    print(f"Time: {result.seconds:.0f} s (testbed start, Airflow run, load and evaluation)")
+    print(f"Time: {result.seconds:.0f} s (testbed start, Airflow runs of lupa_audit and "
+          "lupa_reports, evaluation)")
     print(f"Run id: {result.run_id}")
     print(f"Ground truth: {result.testbed_dir / 'ground_truth'}")
     if result.data_docs is not None:
