@@ -444,6 +444,11 @@ def subject_findings(con: duckdb.DuckDBPyConnection, run_id: str,
         WHERE run_id = ? AND subject_id IN (SELECT UNNEST(?::VARCHAR[]))
         ORDER BY subject_id, obligation_id NULLS FIRST, severity_rank, code, finding_id""",
         [run_id, list(subject_ids)])
+    return _findings_by_subject(rows)
+
+
+def _findings_by_subject(rows: list[Row]) -> dict[str, list[Row]]:
+    """Finding rows grouped by subject, with their Spanish code and severity labels."""
     out: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         row["label"] = code_label(row["code"])
@@ -462,12 +467,7 @@ def subject_finding_changes(con: duckdb.DuckDBPyConnection, run_id: str,
         WHERE c.run_id = ? AND c.subject_id IN (SELECT UNNEST(?::VARCHAR[]))
         ORDER BY c.subject_id, c.change, c.obligation_id NULLS FIRST, c.code, c.finding_id""",
         [run_id, list(subject_ids)])
-    out: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        row["label"] = code_label(row["code"])
-        row["severity_es"] = SEVERITY_ES.get(row["severity"], row["severity"])
-        out[row["subject_id"]].append(row)
-    return out
+    return _findings_by_subject(rows)
 
 
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
