@@ -80,6 +80,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         _print_rows(settings, result.run_id)
         print(f"Warehouse: {settings.warehouse}")
+        # dag.test does not follow asset schedules: lupa_reports runs under a scheduler only
+        print(f"Reports: lupa report --warehouse {settings.warehouse}")
     print(result.run_id)
     return 0 if result.state == "success" else 1
 
