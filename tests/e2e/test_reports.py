@@ -50,6 +50,12 @@ def test_every_stored_score_is_what_the_documented_sql_gives(reported, audited, 
          f".read {REPO / 'warehouse' / 'queries' / 'recompute_scores.sql'}"],
         capture_output=True, text=True, timeout=120, check=True).stdout
     assert out.split() == ["differences", "0"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        untraced = con.execute("SELECT count(*) FROM obligation_scores WHERE run_id = ? AND "
+                               "points_lost > 0 AND len(reasons) = 0", [run_id]).fetchone()[0]
+        lost = con.execute("SELECT count(*) FROM obligation_scores WHERE run_id = ? AND "
+                           "points_lost > 0", [run_id]).fetchone()[0]
+    assert lost > 0 and untraced == 0  # every point lost names the findings behind it
 
 
 def test_a_quarter_without_updates_shows_as_a_downward_trend(reported):
