@@ -152,6 +152,24 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evidence(args: argparse.Namespace) -> int:
+    from lupa.evidence import NoEvidence, default_name, describe, find_evidence
+    from warehouse.schema import WarehouseError
+
+    settings = _settings(args)
+    try:
+        found = find_evidence(settings.warehouse, args.finding_id)
+    except (NoEvidence, WarehouseError) as exc:
+        print(f"lupa evidence: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else Path(default_name(found))
+    out.write_bytes(found.evidence.payload)
+    for line in describe(found):
+        print(line)
+    print(f"Written: {out} ({len(found.evidence.payload)} bytes)")
+    return 0 if found.verified else 3
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lupa.evaluation import evaluate, format_evaluation
 
@@ -239,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "$LUPA_HOME/reports); replaced as a whole")
     rep.add_argument("--run", help="run id (default the latest successful run)")
     rep.set_defaults(func=cmd_report)
+
+    evi = sub.add_parser("evidence", help="write the archived response behind a finding "
+                         "and check its digest")
+    evi.add_argument("finding_id")
+    evi.add_argument("--out", help="file to write the response body to (default "
+                     "evidencia-<id>.<ext> here)")
+    evi.add_argument("--warehouse")
+    evi.set_defaults(func=cmd_evidence)
 
     sco = sub.add_parser("score", help="(re)compute a run's scores with the scoring file")
     sco.add_argument("--warehouse")

@@ -39,6 +39,7 @@ MANIFEST = "manifest.json"
 SUBJECTS_FILE = "subjects.json"
 HARVEST_FILE = "harvest.jsonl"
 HARVEST_ERRORS = "harvest_errors.json"
+EVIDENCE_FILE = "evidence.warc.gz"  # every response of the shard (scrapers.evidence)
 AUDIT_ERRORS = "audit_errors.json"
 DATA_DOCS_DIR = "data_docs"
 DATA_DOCS_FILE = "data_docs.json"
@@ -215,6 +216,7 @@ def harvest_shard(shard_dir: str) -> str:
     from audit.formats import load_formats
     from lupa.documents import DocumentReader, check_harvest_links
     from scrapers.crawl import CrawlSettings, crawl_portal
+    from scrapers.evidence import WarcArchive
     from scrapers.fetch import Fetcher
     from warehouse.shards import write_table
 
@@ -237,14 +239,15 @@ def harvest_shard(shard_dir: str) -> str:
             errors.append(_failure(subject, "harvest", exc))
             return None
 
-    with Fetcher(_fetch_policy(manifest)) as fetcher, ThreadPoolExecutor(
-            max_workers=max(1, settings["harvest_threads"])) as pool:
+    path = Path(shard_dir)
+    with WarcArchive(path / EVIDENCE_FILE) as archive, \
+            Fetcher(_fetch_policy(manifest), archive=archive) as fetcher, \
+            ThreadPoolExecutor(max_workers=max(1, settings["harvest_threads"])) as pool:
         harvests = [h for h in pool.map(crawl, subjects) if h is not None]
 
     run_id = manifest["run_id"]
-    path = Path(shard_dir)
     write_table(path, "fetches", [
-        {**row, "run_id": run_id, "subject_id": harvest.subject_id, "evidence_ref": None}
+        {**row, "run_id": run_id, "subject_id": harvest.subject_id}
         for harvest in harvests for row in harvest.fetches])
     tmp = path / (HARVEST_FILE + ".tmp")
     with tmp.open("w", encoding="utf-8") as handle:
@@ -282,7 +285,7 @@ def audit_shard(shard_dir: str) -> str:
                 continue
             checks.extend(result.checks)
             findings.extend(f.as_row() for f in [*result.findings, *found.findings])
-            resources.extend(result.resources)
+            resources.extend(with_evidence(result.resources, harvest.fetches))
             datasets.extend(found.datasets)
     quality, docs_index = validate_shard_datasets(path, datasets, run_id, as_of,
                                                   manifest["law"])
@@ -301,6 +304,15 @@ def audit_shard(shard_dir: str) -> str:
 class UsefulnessFindings:
     findings: list = field(default_factory=list)
     datasets: list = field(default_factory=list)  # (subject, obligation, url, path, format)
+
+
+def with_evidence(resources: list[dict], fetches: list[dict]) -> list[dict]:
+    """``resources`` rows with the WARC record of the fetch that read each file."""
+    refs: dict[str, str] = {}
+    for row in fetches:
+        if row.get("evidence_ref") and row.get("purpose") == "resource":
+            refs.setdefault(row["url"], row["evidence_ref"])
+    return [{**row, "evidence_ref": refs.get(row["url"])} for row in resources]
 
 
 def _published_files(harvest) -> dict[str, dict]:

@@ -3,8 +3,10 @@
 
 It serves the report directory read-only (``LUPA_REPORTS_DIR``, default
 ``$LUPA_HOME/reports``), which ``lupa report`` and the ``lupa_reports`` DAG replace
-atomically. Pages carry text from hostile portals: a strict Content-Security-Policy
-forbids scripts, and files are served with their type, never sniffed.
+atomically, and ``/evidencia/<finding id>``: the archived response behind a finding (WARC,
+digest checked) as a download, from the warehouse the report was built from. Pages carry
+text from hostile portals: a strict Content-Security-Policy forbids scripts, and files are
+served with their type, never sniffed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lupa.config import Settings
@@ -24,8 +26,14 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; "
                                "style-src 'unsafe-inline'; frame-ancestors 'self'",
     "X-Content-Type-Options": "nosniff",
+    # not for the report pages alone: evidence is the portals' own content
+    "Cross-Origin-Resource-Policy": "same-origin",
     "Referrer-Policy": "no-referrer",
 }
+
+NO_EVIDENCE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
+<title>Evidencia no disponible</title></head><body><h1>Evidencia no disponible</h1>
+<p>{detail}</p></body></html>"""
 
 EMPTY_PAGE = """<!DOCTYPE html><html lang="es"><head><meta charset="utf-8">
 <title>Informes Lupa</title></head><body>
@@ -60,6 +68,29 @@ def create_app(reports_dir: Path | str | None = None) -> FastAPI:
         if info is None:
             return JSONResponse({"detail": "no report yet"}, 404)
         return {k: info.get(k) for k in ("run_id", "generated_at", "subjects")}
+
+    @app.get("/evidencia/{finding_id}")
+    def evidence(finding_id: str):
+        """The archived response behind a finding, as a download (never rendered: it is
+        the portal's content), after checking its digest."""
+        from lupa.evidence import NoEvidence, default_name, find_evidence
+        from warehouse.schema import WarehouseError
+
+        info = report_info(directory()) or {}
+        warehouse = info.get("warehouse") or str(Settings.from_env().warehouse)
+        try:
+            found = find_evidence(warehouse, finding_id)
+        except (NoEvidence, WarehouseError) as exc:
+            return HTMLResponse(NO_EVIDENCE.format(detail=escape(str(exc))), 404)
+        if not found.verified:
+            return HTMLResponse(NO_EVIDENCE.format(detail=escape(
+                "la respuesta archivada no coincide con su huella SHA-256; no se entrega")), 409)
+        return Response(found.evidence.payload, media_type="application/octet-stream", headers={
+            "Content-Disposition": f'attachment; filename="{default_name(found)}"',
+            "X-Lupa-Evidence-SHA256": found.evidence.sha256,
+            "X-Lupa-Evidence-URL": found.evidence.target_uri,
+            "X-Lupa-Evidence-Date": found.evidence.date,
+        })
 
     app.mount(f"/{SITE}", _ReportFiles(directory), name=SITE)
     return app

@@ -1382,13 +1382,14 @@ def _robots_row(status: Any) -> dict | None:
         "status_code": status.status_code,
         "content_type": None,
         "declared_type": None,
-        "bytes": None,
-        "sha256": None,
+        "bytes": getattr(status, "bytes", None),
+        "sha256": getattr(status, "sha256", None),
         "elapsed_ms": None,
         "fetched_at": _now(),
         "redirects": 0,
         "error": status.error,
         "error_detail": getattr(status, "detail", None) or None,
+        "evidence_ref": getattr(status, "evidence_ref", None),
     }
 
 

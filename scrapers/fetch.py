@@ -225,7 +225,9 @@ class Fetcher:
 
     ``session`` may be supplied (tests, shared cookies); it is then used as given, without the
     connection-time address re-check, and is not closed by :meth:`close`. ``guard`` replaces
-    the network guard built from the policy (tests use it to fake DNS answers).
+    the network guard built from the policy (tests use it to fake DNS answers). ``archive``
+    (``scrapers.evidence.WarcArchive``) receives every response received, robots.txt
+    included, and the result's ``evidence_ref`` points at its record.
     """
 
     def __init__(
@@ -236,8 +238,10 @@ class Fetcher:
         clock: Callable[[], float] = time.monotonic,
         *,
         guard: NetGuard | None = None,
+        archive: Any = None,
     ) -> None:
         self.policy = policy or FetchPolicy()
+        self.archive = archive
         self._sleep = sleep
         self._clock = clock
         self.guard = guard or NetGuard(
@@ -344,6 +348,8 @@ class Fetcher:
         if chain.fetched_at is not None:
             result.fetched_at = chain.fetched_at
         self._describe_content(result)
+        if self.archive is not None:
+            result.evidence_ref = self.archive.record(result)
         return result
 
     def _follow(self, url: str, chain: _Chain, result: FetchResult) -> None:

@@ -50,6 +50,7 @@ class FetchResult:
     error_detail: str | None = None
     truncated: bool = False
     attempts: int = 1
+    evidence_ref: str | None = None  # the WARC record of the response (scrapers.evidence)
 
     @property
     def ok(self) -> bool:
@@ -83,4 +84,5 @@ class FetchResult:
             "redirects": len(self.redirects),
             "error": self.error,
             "error_detail": self.error_detail,
+            "evidence_ref": self.evidence_ref,
         }

@@ -255,6 +255,10 @@ class RobotsStatus:
     sitemaps: tuple[str, ...] = ()
     allowed: bool | None = None
     rule: str | None = None
+    # the response behind the verdict (scrapers.evidence), for the fetches table
+    sha256: str | None = None
+    bytes: int | None = None
+    evidence_ref: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form, for the harvest record and reports."""
@@ -294,11 +298,18 @@ def _last_full_lines(content: bytes) -> bytes:
     return content[: cut + 1] if cut >= 0 else content
 
 
+def _response_facts(result: FetchResult) -> dict[str, Any]:
+    if result.status_code is None:
+        return {}
+    return {"sha256": result.sha256, "bytes": result.bytes, "evidence_ref": result.evidence_ref}
+
+
 def _verdict(url: str, state: str, result: FetchResult, detail: str) -> RobotsEntry:
     """An entry for a robots.txt that was not parsed: all allowed or all disallowed."""
     rules = RuleSet.allow_all() if state == MISSING else RuleSet.disallow_all()
     status = RobotsStatus(
-        url, state, status_code=result.status_code, error=result.error, detail=detail
+        url, state, status_code=result.status_code, error=result.error, detail=detail,
+        **_response_facts(result),
     )
     return RobotsEntry(status, rules)
 
@@ -315,6 +326,7 @@ def _parsed(url: str, result: FetchResult, tokens: Sequence[str]) -> RobotsEntry
         crawl_delay=rules.crawl_delay,
         detail=detail,
         sitemaps=parsed.sitemaps,
+        **_response_facts(result),
     )
     return RobotsEntry(status, rules)
 

@@ -127,3 +127,36 @@ def test_duckdb_cli_opens_the_warehouse(audited):
     out = subprocess.run([cli, "-readonly", "-csv", "-noheader", str(settings.warehouse), sql],
                          capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == '"{""n"":true}"'  # CSV-quoted JSON
+
+
+def test_the_evidence_of_findings_is_archived_and_verifies(audited, tmp_path):
+    """Every finding whose URL answered has its response in a WARC record; one finding of
+    each code is extracted with `lupa evidence` and its digest checks."""
+    from lupa.cli import main
+    from lupa.evidence import find_evidence
+
+    settings, result, _, _ = audited
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        unarchived = con.execute("""
+            SELECT f.code, count(*) FROM findings f
+            WHERE f.run_id = ? AND NOT EXISTS (
+                SELECT 1 FROM fetches x WHERE x.run_id = f.run_id
+                AND x.subject_id = f.subject_id AND x.evidence_ref IS NOT NULL
+                AND f.evidence_url IN (x.url, x.final_url))
+            GROUP BY ALL""", [result.run_id]).fetchall()
+        sample = con.execute("SELECT any_value(finding_id ORDER BY finding_id), code "
+                             "FROM findings WHERE run_id = ? GROUP BY code ORDER BY code",
+                             [result.run_id]).fetchall()
+    # only portals that never answered (no connection, no TLS handshake) lack a record
+    assert {code for code, _ in unarchived} <= {"PORTAL_UNREACHABLE", "TLS_INVALID"}
+    extracted = 0
+    for finding_id, code in sample:
+        if code in ("PORTAL_UNREACHABLE", "TLS_INVALID"):
+            continue
+        out = tmp_path / finding_id
+        assert main(["evidence", finding_id, "--out", str(out), "--warehouse",
+                     str(settings.warehouse)]) == 0, code
+        found = find_evidence(settings.warehouse, finding_id)
+        assert found.verified and out.read_bytes() == found.evidence.payload
+        extracted += 1
+    assert extracted >= 19

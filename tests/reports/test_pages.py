@@ -211,6 +211,9 @@ def test_charts_are_inline_svg_with_unique_ids(site: dict) -> None:
                 assert target in ids, (path, target)
 
 
+VIEWER_EVIDENCE = "../../evidencia/"
+
+
 def test_links_resolve(site: dict) -> None:
     for run in (R1, R2):
         dest = site[run]["dest"]
@@ -219,6 +222,10 @@ def test_links_resolve(site: dict) -> None:
             parser.feed(html)
             for href in parser.hrefs:
                 if is_http_url(href):
+                    continue
+                if href.startswith(VIEWER_EVIDENCE):  # served by the viewer, not from disk
+                    assert path.parent.name == "sujetos", (path, href)
+                    assert re.fullmatch(r"[\w.-]+", href[len(VIEWER_EVIDENCE):]), href
                     continue
                 parts = urlsplit(href)
                 assert not parts.scheme, (path, href)

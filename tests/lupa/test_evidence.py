@@ -1,0 +1,102 @@
+"""``lupa evidence`` and the viewer's /evidencia route: a finding's archived response."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lupa.cli import main
+from reports.build import MARKER
+from reports.viewer import create_app
+from scrapers.evidence import WarcArchive
+from scrapers.results import FetchResult
+from warehouse.schema import connect
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PAGE = b"<html><body>Fraccion VIII</body></html>"
+
+
+def result(url: str, body: bytes, status: int, content_type: str) -> FetchResult:
+    return FetchResult(url=url, final_url=url, status_code=status, content=body,
+                       headers={"Content-Type": content_type},
+                       fetched_at=datetime(2025, 11, 15, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    fetched = [result("https://portal.example/a.pdf", PDF, 200, "application/pdf"),
+               result("https://portal.example/roto.xlsx", PAGE, 404, "text/html")]
+    with WarcArchive(tmp_path / "shard" / "evidence.warc.gz") as archive:
+        for r in fetched:
+            r.evidence_ref = archive.record(r)
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    con.execute("INSERT INTO runs (run_id, status) VALUES ('r1', 'success')")
+    for r in fetched:
+        con.execute("INSERT INTO fetches (run_id, subject_id, url, final_url, status_code, "
+                    "sha256, evidence_ref, purpose) VALUES ('r1', 'A', ?, ?, ?, ?, ?, "
+                    "'resource')", [r.url, r.final_url, r.status_code, r.sha256,
+                                    r.evidence_ref])
+    con.execute("INSERT INTO fetches (run_id, subject_id, url, error, error_detail) VALUES "
+                "('r1', 'B', 'https://caido.example/', 'connect', 'connection refused')")
+    for fid, subject, code, url in [("f-pdf", "A", "NOT_MACHINE_READABLE",
+                                     "https://portal.example/a.pdf"),
+                                    ("f-404", "A", "LINK_BROKEN",
+                                     "https://portal.example/roto.xlsx"),
+                                    ("f-down", "B", "PORTAL_UNREACHABLE",
+                                     "https://caido.example/")]:
+        con.execute("INSERT INTO findings VALUES (?, 'r1', ?, NULL, ?, 'high', 'm', ?)",
+                    [fid, subject, code, url])
+    con.close()
+    return path
+
+
+def test_writes_the_response_behind_a_finding_and_checks_its_digest(warehouse, tmp_path,
+                                                                    capsys):
+    out = tmp_path / "evidencia.pdf"
+    assert main(["evidence", "f-pdf", "--out", str(out), "--warehouse", str(warehouse)]) == 0
+    assert out.read_bytes() == PDF
+    printed = capsys.readouterr().out
+    assert "Digest: OK" in printed and "HTTP 200" in printed
+    assert main(["evidence", "f-404", "--out", str(tmp_path / "b.html"),
+                 "--warehouse", str(warehouse)]) == 0  # the error page is the evidence
+    assert (tmp_path / "b.html").read_bytes() == PAGE
+
+
+def test_a_payload_that_does_not_match_its_fetch_is_reported(warehouse, tmp_path, capsys):
+    con = connect(warehouse)
+    con.execute("UPDATE fetches SET sha256 = repeat('0', 64) WHERE url LIKE '%a.pdf'")
+    con.close()
+    assert main(["evidence", "f-pdf", "--out", str(tmp_path / "x"), "--warehouse",
+                 str(warehouse)]) == 3
+    assert "Digest: MISMATCH" in capsys.readouterr().out
+
+
+def test_no_response_and_unknown_findings_say_why(warehouse, capsys):
+    assert main(["evidence", "f-down", "--warehouse", str(warehouse)]) == 2
+    assert "no response was received" in capsys.readouterr().err
+    assert main(["evidence", "nope", "--warehouse", str(warehouse)]) == 2
+    assert "no finding 'nope'" in capsys.readouterr().err
+
+
+def test_the_viewer_serves_evidence_as_a_download_after_checking_it(warehouse, tmp_path):
+    site = tmp_path / "informe"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>Informe</h1>")
+    (site / MARKER).write_text(json.dumps({"run_id": "r1", "warehouse": str(warehouse)}))
+    client = TestClient(create_app(site))
+    got = client.get("/evidencia/f-pdf")
+    assert got.status_code == 200 and got.content == PDF
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["x-lupa-evidence-sha256"] == FetchResult(
+        "u", "u", 200, content=PDF).sha256
+    missing = client.get("/evidencia/f-down")
+    assert missing.status_code == 404 and "no response was received" in missing.text
+    con = connect(warehouse)
+    con.execute("UPDATE fetches SET sha256 = repeat('0', 64) WHERE url LIKE '%a.pdf'")
+    con.close()
+    assert client.get("/evidencia/f-pdf").status_code == 409
