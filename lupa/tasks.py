@@ -465,10 +465,12 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
                                                          "allow_private_networks",
                                                          "delay_seconds")}),
     }
-    # The run directory holds registry_errors.parquet; the loader reads every table file it
-    # finds in the directories it is given.
+    history_dir = write_history_findings(Path(run_dir), manifest, shard_dirs, catalog)
+    # The run directory holds registry_errors.parquet (and history/ the history findings);
+    # the loader reads every table file it finds in the directories it is given.
     report = load_into_warehouse(
-        manifest["warehouse"], run, [Path(d) for d in shard_dirs] + [Path(run_dir)], subjects,
+        manifest["warehouse"], run,
+        [Path(d) for d in shard_dirs] + [Path(run_dir), history_dir], subjects,
         catalog.obligation_rows(),
     )
     docs = write_data_docs_index(Path(run_dir), manifest["run_id"], shard_dirs)
@@ -477,6 +479,76 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
                "data_docs": str(docs) if docs else None}
     _write_json(Path(run_dir) / "load_report.json", summary)
     return summary
+
+
+HISTORY_DIR = "history"
+
+# Each subject's previous run: the latest successful run that covered it before this one,
+# by cut-off date then start time (as v_score_history orders runs).
+_PREVIOUS_VERSIONS = """
+    WITH previous AS (
+        SELECT rs.subject_id, r.run_id,
+               row_number() OVER (PARTITION BY rs.subject_id
+                                  ORDER BY r.as_of DESC, r.started_at DESC, r.run_id DESC) AS n
+        FROM run_subjects AS rs
+        JOIN runs AS r USING (run_id)
+        WHERE r.status = 'success' AND r.run_id <> $run_id
+          AND rs.subject_id IN (SELECT unnest($subjects::VARCHAR[]))
+          AND (r.as_of < $as_of OR (r.as_of = $as_of AND r.started_at < $started_at))
+    )
+    SELECT x.run_id, x.subject_id, x.obligation_id, x.url, x.sha256, x.period_end,
+           x.updated_at
+    FROM resources AS x
+    JOIN previous AS p ON p.run_id = x.run_id AND p.subject_id = x.subject_id AND p.n = 1
+    WHERE coalesce(x.status_code, 200) BETWEEN 200 AND 299"""
+
+
+def write_history_findings(run_dir: Path, manifest: dict, shard_dirs: list[str],
+                           catalog) -> Path:
+    """REMOVED_EARLY and SILENT_EDIT against each subject's previous run in the warehouse,
+    written as ``<run_dir>/history/findings.parquet`` for the loader."""
+    from audit.freshness import required_years
+    from audit.history import Version, history_findings
+    from warehouse.schema import connect
+    from warehouse.shards import read_table, write_table
+
+    current, statuses = [], {}
+    for shard in shard_dirs:
+        current += [_version(row) for row in read_table(shard, "resources")]
+        statuses.update({(row["subject_id"], row["obligation_id"]): row["status"]
+                         for row in read_table(shard, "obligation_checks")})
+    subjects = sorted({subject for subject, _ in statuses})
+    previous = []
+    warehouse = Path(manifest["warehouse"])
+    if warehouse.exists() and subjects:
+        con = connect(warehouse, read_only=True, lock_timeout=60)
+        try:
+            rows = con.execute(_PREVIOUS_VERSIONS, {
+                "run_id": manifest["run_id"], "subjects": subjects,
+                "as_of": date.fromisoformat(manifest["as_of"]),
+                "started_at": datetime.fromisoformat(manifest["started_at"]).astimezone(
+                    UTC).replace(tzinfo=None)}).fetchall()
+        finally:
+            con.close()
+        previous = [Version(*row) for row in rows]
+    as_of = date.fromisoformat(manifest["as_of"])
+    conservation = {o.obligation_id: o.conservation_period for o in catalog.obligations}
+    labels = {o.obligation_id: o.label for o in catalog.obligations}
+    found = history_findings(
+        manifest["run_id"], previous, current, statuses,
+        lambda oid: required_years(conservation.get(oid, ""), as_of),
+        lambda oid: labels.get(oid, oid))
+    out = run_dir / HISTORY_DIR
+    write_table(out, "findings", [f.as_row() for f in found])
+    log.info("history: %d previous documents compared, %d findings", len(previous), len(found))
+    return out
+
+
+def _version(row: dict):
+    from audit.history import Version
+
+    return Version(row["run_id"], row["subject_id"], row["obligation_id"], row["url"],
+                   row["sha256"], row["period_end"], row["updated_at"])
 
 
 def write_data_docs_index(run_dir: Path, run_id: str, shard_dirs: list[str]) -> Path | None:
