@@ -20,12 +20,24 @@ from warehouse.schema import connect
 # the latest.
 _FETCH_FOR_FINDING = """
     SELECT f.url, f.final_url, f.status_code, f.sha256, f.fetched_at, f.error,
-           f.error_detail, f.evidence_ref, f.purpose
+           f.error_detail, f.evidence_ref, f.purpose, f.run_id
     FROM fetches AS f
     WHERE f.run_id = ? AND f.subject_id = ? AND (f.url = ? OR f.final_url = ?)
     ORDER BY f.evidence_ref IS NULL, f.final_url = ? DESC, f.purpose = 'resource' DESC,
              f.fetched_at DESC
     LIMIT 1"""
+# A history finding (REMOVED_EARLY) names a document this run no longer found: its evidence
+# is the last version an earlier run archived.
+_EARLIER_FETCH = """
+    SELECT f.url, f.final_url, f.status_code, f.sha256, f.fetched_at, f.error,
+           f.error_detail, f.evidence_ref, f.purpose, f.run_id
+    FROM fetches AS f
+    WHERE f.run_id <> ? AND f.subject_id = ? AND (f.url = ? OR f.final_url = ?)
+      AND f.evidence_ref IS NOT NULL AND f.status_code BETWEEN 200 AND 299
+    ORDER BY f.fetched_at DESC
+    LIMIT 1"""
+_FETCH_COLUMNS = ("url", "final_url", "status_code", "sha256", "fetched_at", "error",
+                  "error_detail", "evidence_ref", "purpose", "run_id")
 
 
 class NoEvidence(LookupError):
@@ -56,15 +68,16 @@ def find_evidence(warehouse: Path | str, finding_id: str) -> FindingEvidence:
         url = finding["evidence_url"]
         if not url:
             raise NoEvidence(f"finding {finding_id} ({finding['code']}) names no evidence URL")
-        fetch = con.execute(_FETCH_FOR_FINDING, [finding["run_id"], finding["subject_id"],
-                                                 url, url, url]).fetchone()
+        key = [finding["run_id"], finding["subject_id"], url, url]
+        fetch = con.execute(_FETCH_FOR_FINDING, [*key, url]).fetchone()
+        if fetch is None:
+            fetch = con.execute(_EARLIER_FETCH, key).fetchone()
     finally:
         con.close()
     if fetch is None:
         raise NoEvidence(f"finding {finding_id}: run {finding['run_id']} made no request for "
                          f"{url}")
-    fetch = dict(zip(("url", "final_url", "status_code", "sha256", "fetched_at", "error",
-                      "error_detail", "evidence_ref", "purpose"), fetch, strict=True))
+    fetch = dict(zip(_FETCH_COLUMNS, fetch, strict=True))
     if not fetch["evidence_ref"]:
         raise NoEvidence(f"finding {finding_id}: no response was received from {url} "
                          f"({fetch['error'] or 'no record'}: {fetch['error_detail'] or '-'}); "
@@ -89,7 +102,8 @@ def describe(found: FindingEvidence) -> list[str]:
         f"Finding {f['finding_id']}: {f['code']} — {f['message']}",
         f"Requested: {e.requested_uri or found.fetch['url']}",
         f"Answered by: {e.target_uri} (HTTP {e.status_code}) at {e.date}",
-        f"WARC record: {e.ref}",
+        f"WARC record: {e.ref}" + ("" if found.fetch["run_id"] == f["run_id"] else
+                                   f" (archived by run {found.fetch['run_id']})"),
         f"SHA-256: {e.sha256}",
         "Digest: OK (matches the record and fetches.sha256)" if found.verified else
         f"Digest: MISMATCH (record {e.digest}, fetches.sha256 {found.fetch['sha256']}): "

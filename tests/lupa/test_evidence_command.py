@@ -100,3 +100,16 @@ def test_the_viewer_serves_evidence_as_a_download_after_checking_it(warehouse, t
     con.execute("UPDATE fetches SET sha256 = repeat('0', 64) WHERE url LIKE '%a.pdf'")
     con.close()
     assert client.get("/evidencia/f-pdf").status_code == 409
+
+
+def test_a_removed_documents_evidence_is_its_last_archived_version(warehouse, tmp_path,
+                                                                   capsys):
+    con = connect(warehouse)
+    con.execute("INSERT INTO runs (run_id, status) VALUES ('r2', 'success')")
+    con.execute("INSERT INTO findings VALUES ('f-gone', 'r2', 'A', '70-IX', 'REMOVED_EARLY', "
+                "'high', 'm', 'https://portal.example/a.pdf')")
+    con.close()
+    out = tmp_path / "anterior.pdf"
+    assert main(["evidence", "f-gone", "--out", str(out), "--warehouse", str(warehouse)]) == 0
+    assert out.read_bytes() == PDF
+    assert "(archived by run r1)" in capsys.readouterr().out
