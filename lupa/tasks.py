@@ -164,8 +164,14 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
         shard_dir = run_dir / "shards" / f"{number:04d}"
         _write_json(shard_dir / SUBJECTS_FILE, [asdict(s) for s in members])
         shard_dirs.append(str(shard_dir))
+    started_at = datetime.now(UTC)
+    priors = previous_run_rows(Path(conf["warehouse"]), _PRIOR_FETCHES, run_id,
+                               [s.subject_id for s in subjects],
+                               date.fromisoformat(conf["as_of"]), started_at,
+                               out=run_dir / PRIORS_FILE)
     _write_json(run_dir / MANIFEST, {
-        "run_id": run_id, "started_at": datetime.now(UTC).isoformat(), **conf,
+        "run_id": run_id, "started_at": started_at.isoformat(), **conf,
+        "priors": str(priors) if priors else None,
         "registry_rows": registry.rows,
         "registry_rejected_rows": registry.rejected_rows,
         "subjects_selected": len(subjects),
@@ -240,8 +246,9 @@ def harvest_shard(shard_dir: str) -> str:
             return None
 
     path = Path(shard_dir)
+    priors = load_priors(manifest.get("priors"), {s.subject_id for s in subjects})
     with WarcArchive(path / EVIDENCE_FILE) as archive, \
-            Fetcher(_fetch_policy(manifest), archive=archive) as fetcher, \
+            Fetcher(_fetch_policy(manifest), archive=archive, priors=priors) as fetcher, \
             ThreadPoolExecutor(max_workers=max(1, settings["harvest_threads"])) as pool:
         harvests = [h for h in pool.map(crawl, subjects) if h is not None]
 
@@ -485,7 +492,7 @@ HISTORY_DIR = "history"
 
 # Each subject's previous run: the latest successful run that covered it before this one,
 # by cut-off date then start time (as v_score_history orders runs).
-_PREVIOUS_VERSIONS = """
+_PREVIOUS_RUNS = """
     WITH previous AS (
         SELECT rs.subject_id, r.run_id,
                row_number() OVER (PARTITION BY rs.subject_id
@@ -495,12 +502,49 @@ _PREVIOUS_VERSIONS = """
         WHERE r.status = 'success' AND r.run_id <> $run_id
           AND rs.subject_id IN (SELECT unnest($subjects::VARCHAR[]))
           AND (r.as_of < $as_of OR (r.as_of = $as_of AND r.started_at < $started_at))
-    )
+    )"""
+_PREVIOUS_VERSIONS = _PREVIOUS_RUNS + """
     SELECT x.run_id, x.subject_id, x.obligation_id, x.url, x.sha256, x.period_end,
            x.updated_at
     FROM resources AS x
     JOIN previous AS p ON p.run_id = x.run_id AND p.subject_id = x.subject_id AND p.n = 1
     WHERE coalesce(x.status_code, 200) BETWEEN 200 AND 299"""
+# What each subject's previous run received whole, with validators: the next harvest asks
+# the server whether it changed (scrapers.fetch.Prior).
+_PRIOR_FETCHES = _PREVIOUS_RUNS + """
+    SELECT f.subject_id, f.final_url AS url, any_value(f.etag) AS etag,
+           any_value(f.last_modified) AS last_modified, any_value(f.sha256) AS sha256,
+           any_value(f.evidence_ref) AS evidence_ref,
+           any_value(coalesce(f.observed_run, f.run_id)) AS run_id
+    FROM fetches AS f
+    JOIN previous AS p ON p.run_id = f.run_id AND p.subject_id = f.subject_id AND p.n = 1
+    WHERE f.evidence_ref IS NOT NULL AND f.error IS NULL AND f.sha256 IS NOT NULL
+      AND f.status_code BETWEEN 200 AND 299
+      AND (f.etag IS NOT NULL OR f.last_modified IS NOT NULL)
+    GROUP BY f.subject_id, f.final_url"""
+PRIORS_FILE = "prior_fetches.parquet"
+
+
+def previous_run_rows(warehouse: Path, query: str, run_id: str, subjects: list[str],
+                      as_of: date, started_at: datetime, out: Path | None = None):
+    """Rows of ``query`` (one of the _PREVIOUS_* queries) over each subject's previous run;
+    with ``out``, written there as Parquet instead. None when there is no warehouse yet."""
+    from warehouse.schema import connect
+
+    if not warehouse.exists() or not subjects:
+        return None
+    params = {"run_id": run_id, "subjects": subjects, "as_of": as_of,
+              "started_at": started_at.astimezone(UTC).replace(tzinfo=None)}
+    con = connect(warehouse, read_only=True, lock_timeout=60)
+    try:
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            con.execute(f"COPY ({query}) TO '{str(out).replace(chr(39), chr(39) * 2)}' "
+                        "(FORMAT parquet)", params)
+            return out
+        return con.execute(query, params).fetchall()
+    finally:
+        con.close()
 
 
 def write_history_findings(run_dir: Path, manifest: dict, shard_dirs: list[str],
@@ -509,7 +553,6 @@ def write_history_findings(run_dir: Path, manifest: dict, shard_dirs: list[str],
     written as ``<run_dir>/history/findings.parquet`` for the loader."""
     from audit.freshness import required_years
     from audit.history import Version, history_findings
-    from warehouse.schema import connect
     from warehouse.shards import read_table, write_table
 
     current, statuses = [], {}
@@ -518,20 +561,11 @@ def write_history_findings(run_dir: Path, manifest: dict, shard_dirs: list[str],
         statuses.update({(row["subject_id"], row["obligation_id"]): row["status"]
                          for row in read_table(shard, "obligation_checks")})
     subjects = sorted({subject for subject, _ in statuses})
-    previous = []
-    warehouse = Path(manifest["warehouse"])
-    if warehouse.exists() and subjects:
-        con = connect(warehouse, read_only=True, lock_timeout=60)
-        try:
-            rows = con.execute(_PREVIOUS_VERSIONS, {
-                "run_id": manifest["run_id"], "subjects": subjects,
-                "as_of": date.fromisoformat(manifest["as_of"]),
-                "started_at": datetime.fromisoformat(manifest["started_at"]).astimezone(
-                    UTC).replace(tzinfo=None)}).fetchall()
-        finally:
-            con.close()
-        previous = [Version(*row) for row in rows]
     as_of = date.fromisoformat(manifest["as_of"])
+    rows = previous_run_rows(Path(manifest["warehouse"]), _PREVIOUS_VERSIONS,
+                             manifest["run_id"], subjects, as_of,
+                             datetime.fromisoformat(manifest["started_at"]))
+    previous = [Version(*row) for row in rows or []]
     conservation = {o.obligation_id: o.conservation_period for o in catalog.obligations}
     labels = {o.obligation_id: o.label for o in catalog.obligations}
     found = history_findings(
@@ -587,6 +621,19 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     warehouse = Path(params.get("warehouse") or settings.warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     mark_run_failed(warehouse, run_id, reason)
+
+
+def load_priors(path: str | None, subject_ids: set[str]) -> dict:
+    """The previous run's validators and records for these subjects (final URL → Prior)."""
+    import pyarrow.parquet as pq
+
+    from scrapers.fetch import Prior
+
+    if not path or not Path(path).exists():
+        return {}
+    rows = pq.read_table(path, filters=[("subject_id", "in", sorted(subject_ids))]).to_pylist()
+    return {row["url"]: Prior(row["url"], row["etag"], row["last_modified"], row["sha256"],
+                              row["evidence_ref"], row["run_id"]) for row in rows}
 
 
 def build_report(params: dict, event: dict | None = None,

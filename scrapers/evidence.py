@@ -31,6 +31,7 @@ from warcio.warcwriter import WARCWriter
 from scrapers.results import FetchResult
 
 DIGEST_PREFIX = "sha256:"
+REVISIT_PROFILE = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 # The body is stored decoded: headers that described the transfer encoding would lie.
 _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 
@@ -53,6 +54,7 @@ class WarcArchive:
         self._writer = WARCWriter(self._handle, gzip=True)
         self._lock = threading.Lock()
         self.records = 0
+        self.revisits = 0
 
     def record(self, result: FetchResult) -> str | None:
         """Archive ``result``'s response; returns its reference, or None when nothing was
@@ -68,6 +70,26 @@ class WarcArchive:
             self._writer.write_record(record)
             self._handle.flush()
             self.records += 1
+        return f"{self.path}#{offset}"
+
+    def revisit(self, result: FetchResult, prior) -> str:
+        """Record that ``result`` was revalidated (304) against ``prior``'s archived response
+        (a ``revisit`` record, profile server-not-modified, pointing at the original)."""
+        headers = _warc_headers(result)
+        headers.update({
+            "WARC-Profile": REVISIT_PROFILE,
+            "WARC-Refers-To-Target-URI": prior.url,
+            "Lupa-Refers-To-Record": prior.evidence_ref,
+            "Lupa-Refers-To-Run": prior.run_id,
+        })
+        record = self._writer.create_warc_record(
+            result.final_url, "revisit", payload=BytesIO(b""), length=0,
+            warc_headers_dict=headers, http_headers=_http_headers(result, 304))
+        with self._lock:
+            offset = self._handle.tell()
+            self._writer.write_record(record)
+            self._handle.flush()
+            self.revisits += 1
         return f"{self.path}#{offset}"
 
     def close(self) -> None:
@@ -149,9 +171,10 @@ def _warc_headers(result: FetchResult) -> dict[str, str]:
     }
 
 
-def _http_headers(result: FetchResult) -> StatusAndHeaders:
+def _http_headers(result: FetchResult, status: int | None = None) -> StatusAndHeaders:
+    status = status or result.status_code
     try:
-        reason = HTTPStatus(result.status_code).phrase
+        reason = HTTPStatus(status).phrase
     except ValueError:
         reason = "Unknown"
     headers = []
@@ -160,5 +183,6 @@ def _http_headers(result: FetchResult) -> StatusAndHeaders:
             headers.append((f"Lupa-Original-{name}", value))
         else:
             headers.append((name, value))
-    headers.append(("Content-Length", str(len(result.content))))
-    return StatusAndHeaders(f"{result.status_code} {reason}", headers, protocol="HTTP/1.1")
+    if status == result.status_code:
+        headers.append(("Content-Length", str(len(result.content))))
+    return StatusAndHeaders(f"{status} {reason}", headers, protocol="HTTP/1.1")

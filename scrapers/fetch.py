@@ -218,6 +218,20 @@ class _Chain:
     network_seconds: float = 0.0
     redirects: list[Redirect] = field(default_factory=list)
     fetched_at: datetime | None = None
+    conditional: bool = True  # send the validators of a prior version (see Fetcher)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """What an earlier run received from a URL (its final URL): the validators to revalidate
+    it with and the WARC record holding its body."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    sha256: str
+    evidence_ref: str
+    run_id: str
 
 
 class Fetcher:
@@ -228,6 +242,13 @@ class Fetcher:
     the network guard built from the policy (tests use it to fake DNS answers). ``archive``
     (``scrapers.evidence.WarcArchive``) receives every response received, robots.txt
     included, and the result's ``evidence_ref`` points at its record.
+
+    ``priors`` (final URL → ``Prior``) make GET requests conditional (``If-None-Match``,
+    ``If-Modified-Since``). A ``304 Not Modified`` is answered from the prior's WARC record,
+    after checking its digest: the result then holds the earlier response, with
+    ``not_modified`` set, ``downloaded_bytes`` 0, ``observed_run`` naming the run that
+    received the body and ``evidence_ref`` its record (the archive gets a ``revisit``
+    record). If the record is unusable the URL is fetched again without validators.
     """
 
     def __init__(
@@ -239,9 +260,11 @@ class Fetcher:
         *,
         guard: NetGuard | None = None,
         archive: Any = None,
+        priors: dict[str, Prior] | None = None,
     ) -> None:
         self.policy = policy or FetchPolicy()
         self.archive = archive
+        self.priors = priors or {}
         self._sleep = sleep
         self._clock = clock
         self.guard = guard or NetGuard(
@@ -342,6 +365,20 @@ class Fetcher:
             result.error, result.error_detail = failure.error, failure.detail
             if failure.status_code is not None:
                 result.status_code = failure.status_code
+        if result.status_code == 304 and chain.conditional:
+            prior = self.priors.get(result.final_url)
+            if prior is None or not self._restore(result, prior):
+                # no usable earlier copy: fetch it whole
+                return self._run(url, _Chain(chain.method, chain.max_bytes, chain.max_redirects,
+                                             chain.obey_robots, conditional=False))
+            if self.archive is not None:
+                self.archive.revisit(result, prior)
+            result.redirects = chain.redirects
+            result.attempts = chain.retries + 1
+            result.elapsed_ms = round(chain.network_seconds * 1000)
+            result.fetched_at = chain.fetched_at or result.fetched_at
+            self._describe_content(result)
+            return result
         result.redirects = chain.redirects
         result.attempts = chain.retries + 1 if chain.requests else 0
         result.elapsed_ms = round(chain.network_seconds * 1000)
@@ -405,10 +442,44 @@ class Fetcher:
             )
             raise _Failure("robots", f"not fetched: {why}")
 
+    def _restore(self, result: FetchResult, prior: Prior) -> bool:
+        """Answer a 304 from the prior's archived response, if it is intact."""
+        from scrapers.evidence import EvidenceError, read_evidence
+
+        try:
+            earlier = read_evidence(prior.evidence_ref)
+        except EvidenceError:
+            return False
+        if not earlier.digest_ok or earlier.sha256 != prior.sha256:
+            return False
+        revalidation = result.headers
+        result.headers = {name.lower(): value for name, value in earlier.headers}
+        result.headers.update({k: v for k, v in revalidation.items()
+                               if k in ("date", "etag", "last-modified", "cache-control")})
+        result.status_code = earlier.status_code
+        result.content = earlier.payload
+        result.not_modified = True
+        result.downloaded_bytes = 0
+        result.observed_run = prior.run_id
+        result.evidence_ref = prior.evidence_ref
+        return True
+
+    def _validators(self, url: str, method: str, chain: _Chain) -> dict[str, str]:
+        prior = self.priors.get(url) if chain.conditional and method == "GET" else None
+        if prior is None:
+            return {}
+        headers = {}
+        if prior.etag:
+            headers["If-None-Match"] = prior.etag
+        if prior.last_modified:
+            headers["If-Modified-Since"] = prior.last_modified
+        return headers
+
     def _finish(self, result: FetchResult, response: _Response) -> None:
         result.status_code = response.status_code
         result.headers = response.headers
         result.content = response.content
+        result.downloaded_bytes = len(response.content)
         result.truncated = response.truncated
         if response.error is not None:
             result.error, result.error_detail = response.error, response.detail
@@ -501,7 +572,7 @@ class Fetcher:
         started = time.monotonic()
         chain.fetched_at = datetime.now(UTC)
         try:
-            response = self._send(url, method)
+            response = self._send(url, method, self._validators(url, method, chain))
             try:
                 headers = {key.lower(): value for key, value in response.headers.items()}
                 wait = self._retry_wait(response.status_code, headers, retries)
@@ -514,13 +585,15 @@ class Fetcher:
         finally:
             chain.network_seconds += time.monotonic() - started
 
-    def _send(self, url: str, method: str) -> requests.Response:
+    def _send(self, url: str, method: str, headers: dict[str, str] | None = None
+              ) -> requests.Response:
         """Send the request and wait for the headers; the body is left unread."""
         policy = self.policy
         try:
             return self.session.request(
                 method,
                 url,
+                headers=headers or None,
                 stream=True,
                 allow_redirects=False,
                 verify=policy.verify_tls,

@@ -51,6 +51,9 @@ class FetchResult:
     truncated: bool = False
     attempts: int = 1
     evidence_ref: str | None = None  # the WARC record of the response (scrapers.evidence)
+    downloaded_bytes: int = 0  # body bytes received over the network for this result
+    not_modified: bool = False  # a 304: the body is an earlier run's (observed_run)
+    observed_run: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -85,4 +88,9 @@ class FetchResult:
             "error": self.error,
             "error_detail": self.error_detail,
             "evidence_ref": self.evidence_ref,
+            "etag": self.headers.get("etag"),
+            "last_modified": self.headers.get("last-modified"),
+            "downloaded_bytes": self.downloaded_bytes,
+            "not_modified": self.not_modified,
+            "observed_run": self.observed_run,
         }

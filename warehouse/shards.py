@@ -85,7 +85,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         "run_id:varchar! subject_id:varchar! url:varchar! final_url:varchar "
         "status_code:integer content_type:varchar declared_type:varchar bytes:bigint "
         "sha256:varchar elapsed_ms:bigint fetched_at:timestamp redirects:integer "
-        "error:varchar error_detail:varchar evidence_ref:varchar depth:integer purpose:varchar"
+        "error:varchar error_detail:varchar evidence_ref:varchar depth:integer purpose:varchar "
+        "etag:varchar last_modified:varchar downloaded_bytes:bigint not_modified:boolean "
+        "observed_run:varchar"
     ),
     "obligation_checks": _cols(
         "run_id:varchar! subject_id:varchar! obligation_id:varchar! status:varchar! "

@@ -14,7 +14,7 @@ from loopback_server import closed_port, redirect, respond
 from test_fetch import make_fetcher
 
 from scrapers.evidence import EvidenceError, WarcArchive, read_evidence
-from scrapers.fetch import Fetcher, FetchPolicy
+from scrapers.fetch import Fetcher, FetchPolicy, Prior
 
 
 def archived_fetcher(server, fake_time, archive):
@@ -102,3 +102,90 @@ def test_a_tampered_or_missing_record_is_detected(server, fake_time, tmp_path):
         read_evidence(f"{tmp_path / 'nada.warc.gz'}#0")
     with pytest.raises(EvidenceError):
         read_evidence(f"{path}#7")  # not the start of a record
+
+
+# --- revalidation (incremental harvesting) ----------------------------------------------------
+
+def validated(body: bytes, etag: str, last_modified: str = "Wed, 15 Oct 2025 12:00:00 GMT"):
+    """A file that answers 304 to its own validators, like a real static file server."""
+    def handle(exchange):
+        headers = [("Content-Type", "text/csv"), ("ETag", etag), ("Last-Modified", last_modified)]
+        if exchange.headers.get("If-None-Match") == etag:
+            exchange.send_body(304, b"", headers)
+        else:
+            exchange.send_body(200, body, headers)
+    return handle
+
+
+def first_and_second_fetch(server, fake_time, tmp_path, url, tamper=None):
+    with WarcArchive(tmp_path / "run1.warc.gz") as archive:
+        first = archived_fetcher(server, fake_time, archive).fetch(url)
+    if tamper:
+        tamper(tmp_path / "run1.warc.gz")
+    prior = Prior(first.final_url, first.headers.get("etag"), first.headers.get("last-modified"),
+                  first.sha256, first.evidence_ref, "r1")
+    with WarcArchive(tmp_path / "run2.warc.gz") as archive:
+        fetcher = archived_fetcher(server, fake_time, archive)
+        fetcher.priors = {prior.url: prior}
+        second = fetcher.fetch(url)
+    return first, second, archive
+
+
+def test_an_unchanged_file_is_revalidated_not_downloaded(server, fake_time, tmp_path):
+    body = b"AREA,MONTO\nFinanzas,100\n" * 50
+    server.route("/datos.csv", validated(body, '"v1"'))
+    first, second, archive = first_and_second_fetch(server, fake_time, tmp_path,
+                                                    server.url("/datos.csv"))
+    assert first.downloaded_bytes == len(body) and not first.not_modified
+    assert second.ok and second.status_code == 200 and second.content == body
+    assert second.not_modified and second.downloaded_bytes == 0
+    assert second.observed_run == "r1" and second.evidence_ref == first.evidence_ref
+    assert second.sha256 == first.sha256 and second.sniffed_type == first.sniffed_type
+    sent = [r.headers for r in server.requests if r.path == "/datos.csv"]
+    assert sent[-1].get("If-None-Match") == '"v1"'
+    assert archive.revisits == 1
+    row = second.fetch_row()
+    assert (row["not_modified"], row["downloaded_bytes"], row["observed_run"]) == (True, 0, "r1")
+    assert row["etag"] == '"v1"'
+    check = subprocess.run([str(Path(sys.executable).with_name("warcio")), "check",
+                            str(tmp_path / "run2.warc.gz")], capture_output=True, text=True,
+                           timeout=60)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_damaged_archive_means_downloading_again(server, fake_time, tmp_path):
+    body = b"AREA,MONTO\nFinanzas,100\n"
+    server.route("/datos.csv", validated(body, '"v1"'))
+
+    def damage(path):
+        path.write_bytes(b"")
+
+    _, second, _ = first_and_second_fetch(server, fake_time, tmp_path,
+                                          server.url("/datos.csv"), tamper=damage)
+    assert second.ok and second.content == body and not second.not_modified
+    assert second.downloaded_bytes == len(body)
+    assert read_evidence(second.evidence_ref).payload == body  # archived anew
+
+
+def test_a_changed_file_is_downloaded(server, fake_time, tmp_path):
+    versions = iter([b"v1 data", b"v2 data, corrected"])
+    current = {"body": next(versions)}
+
+    def handle(exchange):
+        etag = '"' + hashlib.sha256(current["body"]).hexdigest()[:8] + '"'
+        if exchange.headers.get("If-None-Match") == etag:
+            exchange.send_body(304, b"", [("ETag", etag)])
+        else:
+            exchange.send_body(200, current["body"], [("ETag", etag),
+                                                      ("Content-Type", "text/plain")])
+
+    server.route("/doc.txt", handle)
+    with WarcArchive(tmp_path / "r1.warc.gz") as archive:
+        first = archived_fetcher(server, fake_time, archive).fetch(server.url("/doc.txt"))
+    current["body"] = next(versions)
+    with WarcArchive(tmp_path / "r2.warc.gz") as archive:
+        fetcher = archived_fetcher(server, fake_time, archive)
+        fetcher.priors = {first.final_url: Prior(first.final_url, first.headers["etag"], None,
+                                                 first.sha256, first.evidence_ref, "r1")}
+        second = fetcher.fetch(server.url("/doc.txt"))
+    assert second.content == b"v2 data, corrected" and not second.not_modified
