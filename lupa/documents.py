@@ -13,7 +13,12 @@ portal costs a few requests per obligation however many files it publishes.
 
 from __future__ import annotations
 
+import copy
+import json
+import os
+import shutil
 import threading
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -34,24 +39,50 @@ def latest_date(values) -> date | None:
     return max(dates) if dates else None
 
 
+@dataclass(frozen=True)
+class CarriedDocument:
+    """What the previous run's reader made of a file: reused when the file answers
+    304 Not Modified (same URL, same bytes), instead of parsing it again."""
+
+    summary: dict
+    shard_dir: Path  # the previous run's shard holding the summary's dataset
+    run_id: str  # the previous run
+
+
 class DocumentReader:
     """Callable given to the crawl: ``reader(fetch_result) -> summary dict | None``.
 
     Thread-safe (a shard crawls several portals at once). The summary's ``link_sample`` holds
     at most ``links_per_dataset`` URLs of the dataset's hyperlink columns, at most
-    ``links_per_host`` per host, in row order.
+    ``links_per_host`` per host, in row order. ``carried`` (``carried_documents``) holds the
+    previous run's summaries by final URL and SHA-256: a revalidated file (``not_modified``)
+    is not read again; its summary and dataset are carried forward, marked with
+    ``carried_from`` (the previous run) and ``observed_run`` (the run that read it), and its
+    hyperlinks are checked anew.
     """
 
     def __init__(self, shard_dir: str | Path, formats, *, links_per_dataset: int = 3,
-                 links_per_host: int = 2):
+                 links_per_host: int = 2,
+                 carried: dict[tuple[str, str], CarriedDocument] | None = None):
         self.shard_dir = Path(shard_dir)
         self.formats = formats
         self.links_per_dataset = links_per_dataset
         self.links_per_host = links_per_host
+        self.carried = carried or {}
+        self.read = self.reused = 0
 
     def __call__(self, result: FetchResult) -> dict | None:
         if result.status_code is None or not 200 <= result.status_code < 300:
             return None
+        prior = self.carried.get((result.final_url, result.sha256)) if result.not_modified \
+            else None
+        if prior is not None and self._carry_dataset(prior):
+            self.reused += 1
+            summary = copy.deepcopy(prior.summary)
+            summary.update(links=None, carried_from=prior.run_id,
+                           observed_run=summary.get("observed_run") or prior.run_id)
+            return summary
+        self.read += 1
         from audit.formats import match_headers
 
         name = Path(result.final_url or result.url).name or None
@@ -74,6 +105,26 @@ class DocumentReader:
                                                   self.links_per_host)
         return out
 
+    def _carry_dataset(self, prior: CarriedDocument) -> bool:
+        """Bring the previous run's dataset file into this shard (a hard link when the file
+        system allows); False when it is gone, so the file is read again."""
+        relative = prior.summary.get("dataset")
+        if not relative:
+            return True
+        source, target = prior.shard_dir / relative, self.shard_dir / relative
+        if target.exists():
+            return True
+        if not source.is_file():
+            return False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(f".{threading.get_ident()}.tmp")
+        try:
+            os.link(source, tmp)
+        except OSError:
+            shutil.copyfile(source, tmp)
+        tmp.replace(target)
+        return True
+
     def _write_dataset(self, frame, sha256: str) -> str:
         relative = f"{DATASETS_DIR}/{sha256[:24]}.parquet"
         path = self.shard_dir / relative
@@ -83,6 +134,37 @@ class DocumentReader:
             frame.to_parquet(tmp, index=False)
             tmp.replace(path)
         return relative
+
+
+def carried_documents(shard_dirs: list[Path], subject_ids: set[str]
+                      ) -> dict[tuple[str, str], CarriedDocument]:
+    """The reader summaries of ``subject_ids`` in a previous run's shards, by the file's
+    final URL and SHA-256 (``DocumentReader(carried=...)``)."""
+    out: dict[tuple[str, str], CarriedDocument] = {}
+    for shard in shard_dirs:
+        manifest_run = _run_id_of(shard)
+        path = Path(shard) / "harvest.jsonl"
+        if manifest_run is None or not path.exists():
+            continue
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                harvest = json.loads(line)
+                if harvest.get("subject_id") not in subject_ids:
+                    continue
+                for hit in harvest.get("hits") or []:
+                    for res in hit.get("resources") or []:
+                        if res.get("document") and res.get("sha256"):
+                            key = (res.get("final_url") or res["url"], res["sha256"])
+                            out[key] = CarriedDocument(res["document"], Path(shard),
+                                                       manifest_run)
+    return out
+
+
+def _run_id_of(shard: Path) -> str | None:
+    try:
+        return json.loads((Path(shard).parent.parent / "manifest.json").read_text())["run_id"]
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _period_end(summary: dict) -> str:

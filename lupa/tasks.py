@@ -220,7 +220,7 @@ def _fetch_policy(manifest: dict):
 def harvest_shard(shard_dir: str) -> str:
     """Crawl every portal of a shard, several at a time; one bad portal never fails it."""
     from audit.formats import load_formats
-    from lupa.documents import DocumentReader, check_harvest_links
+    from lupa.documents import DocumentReader, carried_documents, check_harvest_links
     from scrapers.crawl import CrawlSettings, crawl_portal
     from scrapers.evidence import WarcArchive
     from scrapers.fetch import Fetcher
@@ -246,7 +246,12 @@ def harvest_shard(shard_dir: str) -> str:
             return None
 
     path = Path(shard_dir)
-    priors = load_priors(manifest.get("priors"), {s.subject_id for s in subjects})
+    ids = {s.subject_id for s in subjects}
+    priors, previous_runs = load_priors(manifest.get("priors"), ids)
+    reader.carried = carried_documents(
+        [shard for run in previous_runs
+         for shard in sorted((Path(manifest["home"]) / "runs" / run_dir_name(run) / "shards")
+                             .glob("*"))], ids)
     with WarcArchive(path / EVIDENCE_FILE) as archive, \
             Fetcher(_fetch_policy(manifest), archive=archive, priors=priors) as fetcher, \
             ThreadPoolExecutor(max_workers=max(1, settings["harvest_threads"])) as pool:
@@ -262,6 +267,8 @@ def harvest_shard(shard_dir: str) -> str:
             handle.write(json.dumps(harvest.to_dict(), ensure_ascii=False, default=str) + "\n")
     os.replace(tmp, path / HARVEST_FILE)
     _write_json(path / HARVEST_ERRORS, errors)
+    log.info("harvest %s: %d files read, %d carried forward unchanged (304)", shard_dir,
+             reader.read, reader.reused)
     return shard_dir
 
 
@@ -279,6 +286,7 @@ def audit_shard(shard_dir: str) -> str:
     subjects = {s.subject_id: s for s in read_subjects(shard_dir)}
     path = Path(shard_dir)
     checks, findings, resources, errors, datasets = [], [], [], [], []
+    carried: dict[tuple[str, str], str] = {}  # (subject, url) -> run whose results to reuse
     with (path / HARVEST_FILE).open(encoding="utf-8") as handle:
         for line in handle:
             harvest = PortalHarvest.from_dict(json.loads(line))
@@ -294,8 +302,14 @@ def audit_shard(shard_dir: str) -> str:
             findings.extend(f.as_row() for f in [*result.findings, *found.findings])
             resources.extend(with_evidence(result.resources, harvest.fetches))
             datasets.extend(found.datasets)
-    quality, docs_index = validate_shard_datasets(path, datasets, run_id, as_of,
-                                                  manifest["law"])
+            carried.update({(subject.subject_id, url): summary["carried_from"]
+                            for url, summary in _published_files(harvest).items()
+                            if summary.get("carried_from")})
+    reused = carried_expectation_rows(Path(manifest["home"]), run_id, datasets, carried)
+    fresh = [d for d in datasets if (d[0], d[2]) not in reused]
+    quality, docs_index = validate_shard_datasets(
+        path, fresh, run_id, as_of, manifest["law"],
+        carried_rows=[row for rows in reused.values() for row in rows])
     findings.extend(f.as_row() for f in quality.findings)
     write_table(path, "obligation_checks", checks)
     write_table(path, "findings", findings)
@@ -314,12 +328,15 @@ class UsefulnessFindings:
 
 
 def with_evidence(resources: list[dict], fetches: list[dict]) -> list[dict]:
-    """``resources`` rows with the WARC record of the fetch that read each file."""
-    refs: dict[str, str] = {}
+    """``resources`` rows with the WARC record of the fetch that read each file, and the run
+    that received its body (``observed_run``, set when the server answered 304)."""
+    refs: dict[str, dict] = {}
     for row in fetches:
         if row.get("evidence_ref") and row.get("purpose") == "resource":
-            refs.setdefault(row["url"], row["evidence_ref"])
-    return [{**row, "evidence_ref": refs.get(row["url"])} for row in resources]
+            refs.setdefault(row["url"], row)
+    return [{**row, "evidence_ref": refs.get(row["url"], {}).get("evidence_ref"),
+             "observed_run": refs.get(row["url"], {}).get("observed_run")}
+            for row in resources]
 
 
 def _published_files(harvest) -> dict[str, dict]:
@@ -405,16 +422,49 @@ class QualityResults:
     errors: list = field(default_factory=list)
 
 
-def validate_shard_datasets(shard: Path, datasets: list, run_id: str, as_of: date, law: str
+def carried_expectation_rows(home: Path, run_id: str, datasets: list,
+                             carried: dict[tuple[str, str], str]) -> dict:
+    """The previous run's expectation rows of every dataset carried forward unchanged
+    ((subject, url) -> rows, run_id set to this run, observed_run kept): those datasets are
+    not validated again. A dataset whose rows cannot be found is validated as usual."""
+    import pyarrow.parquet as pq
+
+    wanted = {(d[0], d[2]) for d in datasets if (d[0], d[2]) in carried}
+    if not wanted:
+        return {}
+    out: dict[tuple[str, str], list[dict]] = {}
+    for previous in sorted({carried[key] for key in wanted}):
+        for shard in sorted((home / "runs" / run_dir_name(previous) / "shards").glob("*")):
+            path = shard / "expectation_results.parquet"
+            if not path.exists():
+                continue
+            urls = sorted({url for subject, url in wanted if carried[(subject, url)] == previous})
+            for row in pq.read_table(path, filters=[("resource_url", "in", urls)]).to_pylist():
+                key = (row["subject_id"], row["resource_url"])
+                if key in wanted and carried[key] == previous:
+                    out.setdefault(key, []).append(
+                        {**row, "run_id": run_id,
+                         "observed_run": row.get("observed_run") or previous})
+    return out
+
+
+def validate_shard_datasets(shard: Path, datasets: list, run_id: str, as_of: date, law: str,
+                            carried_rows: list[dict] | None = None
                             ) -> tuple[QualityResults, Path | None]:
     """Run the expectation suites over every dataset of the shard (one GX context, datasets
     of one layout validated together), then build the shard's Data Docs site for the
     datasets that failed a check (at most DOCS_FAILING) plus a few that passed (DOCS_PASSING),
     since rendering costs about a tenth of a second per dataset. Lupa's own failures on a
     dataset (never blamed on the publisher) are kept in ``QualityResults.errors`` and logged;
-    the other datasets go on."""
+    the other datasets go on. ``carried_rows`` (unchanged datasets' earlier results) join the
+    rows and the DATA_QUALITY findings without being validated again."""
+    carried_rows = carried_rows or []
     if not datasets:
-        return QualityResults(stats={"datasets": 0}), None
+        from expectations.runner import data_quality_findings
+
+        return QualityResults(carried_rows, data_quality_findings(carried_rows),
+                              {"datasets": 0, "datasets_carried": _datasets_in(carried_rows)}
+                              ), None
     import pandas as pd
 
     from expectations.runner import Dataset, data_quality_findings, validate_datasets
@@ -429,14 +479,20 @@ def validate_shard_datasets(shard: Path, datasets: list, run_id: str, as_of: dat
                     error.get("error"))
     rows = [dict(row) for row in results]
     failing = {row["resource_url"] for row in rows if not row["success"]}
+    rows += carried_rows
     shown = ([d for d in datasets if d[2] in failing][:DOCS_FAILING]
              + [d for d in datasets if d[2] not in failing][:DOCS_PASSING])
     docs_dir = shard / DATA_DOCS_DIR
     shutil.rmtree(docs_dir, ignore_errors=True)  # a retry starts a fresh site
     docs = validate_datasets(frames(shown), run_id, docs_dir, as_of=as_of, law=law)
-    stats = {**results.stats, "datasets_failing": len(failing), "datasets_in_docs": len(shown)}
+    stats = {**results.stats, "datasets_failing": len(failing), "datasets_in_docs": len(shown),
+             "datasets_carried": _datasets_in(carried_rows)}
     return (QualityResults(rows, data_quality_findings(rows), stats, results.errors),
             docs.docs_index)
+
+
+def _datasets_in(rows: list[dict]) -> int:
+    return len({(row["subject_id"], row["resource_url"]) for row in rows})
 
 
 def shard_errors(shard_dirs: list[str]) -> list[dict]:
@@ -515,7 +571,8 @@ _PRIOR_FETCHES = _PREVIOUS_RUNS + """
     SELECT f.subject_id, f.final_url AS url, any_value(f.etag) AS etag,
            any_value(f.last_modified) AS last_modified, any_value(f.sha256) AS sha256,
            any_value(f.evidence_ref) AS evidence_ref,
-           any_value(coalesce(f.observed_run, f.run_id)) AS run_id
+           any_value(coalesce(f.observed_run, f.run_id)) AS run_id,
+           any_value(f.run_id) AS previous_run
     FROM fetches AS f
     JOIN previous AS p ON p.run_id = f.run_id AND p.subject_id = f.subject_id AND p.n = 1
     WHERE f.evidence_ref IS NOT NULL AND f.error IS NULL AND f.sha256 IS NOT NULL
@@ -623,17 +680,19 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     mark_run_failed(warehouse, run_id, reason)
 
 
-def load_priors(path: str | None, subject_ids: set[str]) -> dict:
-    """The previous run's validators and records for these subjects (final URL → Prior)."""
+def load_priors(path: str | None, subject_ids: set[str]) -> tuple[dict, set[str]]:
+    """The previous run's validators and records for these subjects (final URL → Prior),
+    and which runs were those subjects' previous ones."""
     import pyarrow.parquet as pq
 
     from scrapers.fetch import Prior
 
     if not path or not Path(path).exists():
-        return {}
+        return {}, set()
     rows = pq.read_table(path, filters=[("subject_id", "in", sorted(subject_ids))]).to_pylist()
-    return {row["url"]: Prior(row["url"], row["etag"], row["last_modified"], row["sha256"],
-                              row["evidence_ref"], row["run_id"]) for row in rows}
+    priors = {row["url"]: Prior(row["url"], row["etag"], row["last_modified"], row["sha256"],
+                                row["evidence_ref"], row["run_id"]) for row in rows}
+    return priors, {row["previous_run"] for row in rows}
 
 
 def build_report(params: dict, event: dict | None = None,

@@ -99,7 +99,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         "run_id:varchar! subject_id:varchar! obligation_id:varchar url:varchar! "
         "detected_format:varchar stars:integer period_end:date updated_at:date rows:bigint "
         "bytes:bigint sha256:varchar status_code:integer depth:integer evidence_ref:varchar "
-        "kind:varchar format_id:varchar format_score:double"
+        "kind:varchar format_id:varchar format_score:double observed_run:varchar"
     ),
     "findings": _cols(
         "finding_id:varchar! run_id:varchar! subject_id:varchar! obligation_id:varchar "
@@ -108,7 +108,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "expectation_results": _cols(
         "run_id:varchar! subject_id:varchar! obligation_id:varchar resource_url:varchar! "
         "suite:varchar! expectation:varchar! column_name:varchar success:boolean! "
-        "unexpected_percent:double details:varchar"
+        "unexpected_percent:double details:varchar observed_run:varchar"
     ),
     "registry_errors": _cols(
         "run_id:varchar! line:integer column_name:varchar value:varchar message:varchar!"

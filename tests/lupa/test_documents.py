@@ -54,3 +54,35 @@ def test_latest_date_reads_iso_and_day_first_dates():
     assert str(latest_date(["2025-01-31", "2025-10-15", "", None])) == "2025-10-15"
     assert str(latest_date(["15/10/2025", "03/11/2025"])) == "2025-11-03"
     assert latest_date(["sin fecha"]) is None
+
+
+@pytest.mark.skipif(not IX.exists(), reason="real SIPOT fixtures absent")
+def test_an_unchanged_file_is_carried_forward_not_read_again(tmp_path):
+    import json
+    from dataclasses import replace
+
+    from lupa.documents import carried_documents
+
+    url = "http://portal.example/ix.xls"
+    source = RecordedSource({url: (200, XLS, IX.read_bytes())})
+    first = source.fetch(url)
+    previous = tmp_path / "runs" / "r1" / "shards" / "0000"
+    (previous.parent.parent / "manifest.json").parent.mkdir(parents=True, exist_ok=True)
+    (previous.parent.parent / "manifest.json").write_text(json.dumps({"run_id": "r1"}))
+    summary = DocumentReader(previous, load_formats())(first)
+    harvest = {"subject_id": "S", "hits": [{"resources": [
+        {"url": url, "final_url": url, "sha256": first.sha256, "document": summary}]}]}
+    (previous / "harvest.jsonl").write_text(json.dumps(harvest) + "\n")
+
+    carried = carried_documents([previous], {"S"})
+    assert list(carried) == [(url, first.sha256)]
+    assert carried_documents([previous], {"T"}) == {}
+    current = tmp_path / "runs" / "r2" / "shards" / "0000"
+    reader = DocumentReader(current, load_formats(), carried=carried)
+    again = reader(replace(first, not_modified=True))
+    assert (reader.read, reader.reused) == (0, 1)
+    assert again["carried_from"] == again["observed_run"] == "r1"
+    assert again["document"] == summary["document"] and again["links"] is None
+    assert (current / again["dataset"]).is_file()  # the dataset came along
+    changed = reader(first)  # a 200 (not revalidated): read as usual
+    assert reader.read == 1 and "carried_from" not in changed
