@@ -8,6 +8,7 @@ Public API::
     net.write("out/")                                 # registry.csv, ground_truth/, network.json
     with serve_in_thread(net) as handle:              # every portal on 127.x.y.z:8080
         ...
+    later = net.at_generation(2)                      # re-published later (testbed.history)
 
 See ``testbed/README.md`` for families, defects and the ground-truth rules.
 """

@@ -4,6 +4,8 @@
 them too, prints where they are and the first portal URLs, then serves every portal until
 SIGINT or SIGTERM. The ground truth holds on the testbed's audit date ``AS_OF`` (2025-11-15,
 also in ``ground_truth/as_of.txt``): audit the network with ``--as-of`` that date.
+``--generation 2`` generates or serves the same network re-published later
+(``testbed.history``), with ``ground_truth/generation.txt`` and ``changes.csv``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from testbed.history import MAX_GENERATION
 from testbed.model import AS_OF
 from testbed.network import generate_network
 
@@ -31,6 +34,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                          help="first portal address in 127.0.0.0/8 (default 127.20.0.1)")
         cmd.add_argument("--out", default="testbed-out",
                          help="where registry.csv, network.json and ground_truth/ go")
+        cmd.add_argument("--generation", type=int, default=1, choices=range(1, MAX_GENERATION + 1),
+                         metavar="N", help="1: as first published (default); 2: the same "
+                         "network re-published later, with updated, silently edited and "
+                         "removed documents")
         if name == "serve":
             cmd.add_argument("--workers", type=int, default=4, help="request worker threads")
     return parser
@@ -38,11 +45,13 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def _write(args: argparse.Namespace):
     started = time.monotonic()
-    network = generate_network(args.seed, args.size, args.base, args.port)
+    network = generate_network(args.seed, args.size, args.base, args.port,
+                               generation=args.generation)
     paths = network.write(Path(args.out))
     elapsed = time.monotonic() - started
-    print(f"testbed: {args.size} portals (seed {args.seed}) written in {elapsed:.1f} s; the "
-          f"ground truth holds as of {AS_OF.isoformat()} (audit with --as-of {AS_OF})")
+    which = f", generation {args.generation}" if args.generation > 1 else ""
+    print(f"testbed: {args.size} portals (seed {args.seed}{which}) written in {elapsed:.1f} s; "
+          f"the ground truth holds as of {AS_OF.isoformat()} (audit with --as-of {AS_OF})")
     for name, path in paths.items():
         print(f"  {name}: {path}")
     return network

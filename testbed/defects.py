@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -53,12 +54,18 @@ from testbed.model import (
 
 @dataclass(frozen=True)
 class Response:
-    """A canned HTTP answer a defect gives instead of the site's page."""
+    """An HTTP answer: the site's page or file, or a canned one a defect gives instead.
+
+    ``etag`` and ``last_modified`` are the validators of the site's own 200 responses (set by
+    ``testbed.server.Responder``; a defect's answer carries none and ignores conditional
+    requests)."""
 
     status: int
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    etag: str | None = None
+    last_modified: datetime | None = None
 
 
 @dataclass(frozen=True)

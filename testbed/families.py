@@ -88,9 +88,19 @@ def file_text(portal: PortalSpec, entry: Entry, plan: FilePlan) -> str:
     return text
 
 
-def years_desc(entry: Entry) -> list[tuple[int, list[tuple[int, FilePlan]]]]:
-    """The entry's files grouped by year, newest year first (as portals list them)."""
-    indexed = sorted(enumerate(entry.files), key=lambda item: -item[1].period.year)
+def listed(entry: Entry) -> list[tuple[int, FilePlan]]:
+    """(index, plan) of the files the entry lists: all but those a later generation removed
+    (``testbed.history``)."""
+    gone = entry.marks.get("removed", {})
+    return [(i, plan) for i, plan in enumerate(entry.files) if i not in gone]
+
+
+def years_desc(entry: Entry, everything: bool = False
+               ) -> list[tuple[int, list[tuple[int, FilePlan]]]]:
+    """The entry's listed files (``everything``: removed ones too) grouped by year, newest
+    year first (as portals list them)."""
+    files = list(enumerate(entry.files)) if everything else listed(entry)
+    indexed = sorted(files, key=lambda item: -item[1].period.year)
     return [(year, list(group)) for year, group in
             groupby(indexed, key=lambda item: item[1].period.year)]
 
@@ -179,6 +189,16 @@ class Family:
         return head
 
     @staticmethod
+    def note_removed(site: Site, portal: PortalSpec, entry: Entry, path_of) -> None:
+        """Record the URLs the files a later generation removed had (no route, no link)."""
+        gone = entry.marks.get("removed", {})
+        if gone:
+            layout = site.layout(entry)
+            for i in sorted(gone):
+                layout.removed_urls[i] = portal.base_url + quote(path_of(entry.files[i]),
+                                                                 safe=SAFE)
+
+    @staticmethod
     def files_list(site: Site, portal: PortalSpec, entry: Entry,
                    items: list[tuple[int, FilePlan]], path_of, depth: int,
                    page_path: str) -> str:
@@ -238,9 +258,9 @@ class ListaFracciones(Family):
                     f"{entry.fraction}{sub_suffix(plan)}_{plan.period.year}{suffix}"
                     f".{plan.ext}")
 
+        self.note_removed(site, portal, entry, path_of)
         if not entry.deep:
-            files = self.files_list(site, portal, entry, list(enumerate(entry.files)),
-                                    path_of, 2, apath)
+            files = self.files_list(site, portal, entry, listed(entry), path_of, 2, apath)
             return head + files + "</div>"
         layout.link_url = site.url(epath)
         year_links = []
@@ -299,6 +319,7 @@ class TablaTrimestral(Family):
             return (f"/transparencia/docs/{stem}{sub}/{plan.period.year}/{stem}{sub}-{name}"
                     f".{plan.ext}")
 
+        self.note_removed(site, portal, entry, path_of)
         if not entry.deep:
             rows = []
             for year, items in years_desc(entry):
@@ -372,6 +393,7 @@ class PaginaPorFraccion(Family):
             return (f"/images/pot/art{number}/{stem}/{stem}{sub}_"
                     f"{plan.period.year}{suffix}.{plan.ext}")
 
+        self.note_removed(site, portal, entry, path_of)
         sections = []
         for year, items in years_desc(entry):
             if entry.deep:
@@ -477,6 +499,7 @@ class MenuAnidado(Family):
             suffix = "" if plan.whole_year else f"_{plan.period.code}"
             return f"/uploads/public/{folder}/{stem}{suffix}.{plan.ext}"
 
+        self.note_removed(site, portal, entry, path_of)
         sections = []
         for year, items in years_desc(entry):
             if not entry.deep:
@@ -553,6 +576,7 @@ class RepositorioSipot(Family):
             return (f"{base}{number}{sub.lower()} LGT_Art_{entry.article}_Fr_{entry.fraction}"
                     f"{sub}_{when}_{ident}.{plan.ext}")
 
+        self.note_removed(site, portal, entry, path_of)
         years = []
         for year, items in years_desc(entry):
             ypath = f"{folder}{year}/"
@@ -634,6 +658,12 @@ class ConsultaParametros(Family):
         def path_of(plan: FilePlan) -> str:
             return f"/transparencia/descarga.php?id={site.serial(f'{entry.key}:{plan.index}')}"
 
+        # download ids follow the order files are listed in: number every file first, the
+        # removed ones too, so that a later generation keeps every other file's id
+        for _year, items in years_desc(entry, everything=True):
+            for _i, plan in items:
+                path_of(plan)
+        self.note_removed(site, portal, entry, path_of)
         sections = []
         for year, items in years_desc(entry):
             if entry.deep:

@@ -10,6 +10,10 @@ site map, the HTML and the files) is derived from it lazily and deterministicall
 ``audit.freshness`` (period end plus the 30-day publication window): quarterly obligations up
 to 2025 Q3 (due since 30 Oct; Q4 not yet), semestral ones up to 2025 S1, annual ones up to
 2024 (the closed year).
+
+Generations (``testbed.history``): generation 1 is the network as first published;
+generation 2 is the same network re-published later (on ``REPUBLISHED_ON``, still before
+``AS_OF``): most documents byte-identical, some updated, some silently edited, some removed.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ LATEST_QUARTER = 3
 PUBLISHED_ON = (2025, 10, 15)  # "fecha de actualización" written into files
 # The audit date the ground truth holds on (see the module docstring).
 AS_OF = date(2025, 11, 15)
+# The day generation 2's portals re-publish what changed (new "fecha de actualización" of an
+# updated file, new Last-Modified of every changed file and page).
+REPUBLISHED_ON = (2025, 11, 10)
 
 # Entry states (how an obligation, or a group of sub-formats, shows on a portal).
 PUBLISHED = "published"
@@ -65,6 +72,10 @@ class PortalSpec:
     seed: str
     defects: tuple[DefectSpec, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    # Which generation of the network this portal belongs to, and (generation 2 on) the
+    # change kinds it carries with their rates (``testbed.history``).
+    generation: int = 1
+    history: tuple[tuple[str, float], ...] = ()
 
     @property
     def base_url(self) -> str:
@@ -86,7 +97,7 @@ class PortalSpec:
         return next((d for d in self.defects if d.kind == kind), None)
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "index": self.index, "subject_id": self.subject.subject_id,
             "name": self.subject.name, "address": self.address, "portal_url": self.portal_url,
             "transparency_url": self.subject.transparency_url or "",
@@ -94,6 +105,9 @@ class PortalSpec:
             "defects": [d.to_dict() for d in self.defects],
             "options": dict(sorted(self.options.items())),
         }
+        if self.generation > 1:  # generation 1's network.json stays as it always was
+            out["history"] = [{"change": kind, "rate": rate} for kind, rate in self.history]
+        return out
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,8 @@ class FilePlan:
     ``variant`` names a document-level defect of this file ('' for a clean file; see the
     document kinds in ``testbed.defects`` and ``testbed.resources.render_file``) and
     ``detail`` its knobs (the columns a ``missing_columns`` file leaves out).
+    ``revision`` says how a later generation re-published the file ('' as first published;
+    'updated' or 'silent_edit', see ``testbed.history``).
     """
 
     obligation: Obligation
@@ -145,6 +161,7 @@ class FilePlan:
     whole_year: bool = False
     variant: str = ""
     detail: tuple[str, ...] = ()
+    revision: str = ""
 
     @property
     def tabular(self) -> bool:
@@ -194,6 +211,8 @@ class EntryLayout:
     info_url: str | None = None       # shallowest page listing one of its files
     info_depth: int | None = None
     file_urls: dict[int, str] = field(default_factory=dict)  # file index -> URL
+    # files a later generation removed: file index -> the URL they had (no longer linked)
+    removed_urls: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@ more defects. That spec is cheap; sites, files and the ground truth are derived 
 on demand. ``Network.write(out_dir)`` writes the registry (DESIGN section 4), the ground
 truth (``ground_truth/as_of.txt`` holds the audit date it is true on, ``AS_OF``:
 2025-11-15) and ``network.json``.
+
+``generate_network(seed, size, generation=2)`` is the same network re-published later
+(``testbed.history``): same subjects, addresses, layouts and URLs, most documents
+byte-identical, some updated, silently edited or removed. Its ``write`` adds
+``ground_truth/generation.txt`` and ``ground_truth/changes.csv``; generation 1 writes
+exactly what it always did.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from audit.obligations import Obligation
 from audit.subjects import Subject
 from testbed.defects import DEFECTS, MIN_SIZE, OBLIGATION_KINDS, PORTAL_KINDS
 from testbed.families import FAMILIES
+from testbed.history import CHANGES, assign_history, check_generation, entry_changes
 from testbed.html import TRANSPARENCY_LINK_TEXTS
 from testbed.institutions import Institution, load_institutions
 from testbed.model import AS_OF, DefectSpec, Entry, ExpectedFinding, PortalSpec
@@ -143,7 +150,9 @@ class Network:
     port: int
     portals: list[PortalSpec]
     catalog: object
+    generation: int = 1
     _sites: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _generations: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.by_address = {p.address: p for p in self.portals}
@@ -186,6 +195,28 @@ class Network:
         for portal in self.portals:
             yield self.expected(portal)
 
+    def changes(self, portal: PortalSpec, built: tuple | None = None
+                ) -> list[tuple[str, str, str, str]]:
+        """(subject_id, obligation_id, url, change) of every document of the portal that
+        changed since generation 1 (none in generation 1); ``built``: ``build(portal)``."""
+        if portal.generation < 2:
+            return []
+        _, entries, site = built or self.build(portal)
+        return [(portal.subject.subject_id, oid, url, change) for entry in entries
+                for oid, url, change in entry_changes(entry, site.layouts.get(entry.key))]
+
+    def at_generation(self, generation: int) -> Network:
+        """The same network (seed, size, base, port, catalog) at another generation; kept,
+        so that asking twice costs nothing."""
+        if generation == self.generation:
+            return self
+        if generation not in self._generations:
+            other = generate_network(self.seed, self.size, self.base, self.port, self.catalog,
+                                     generation)
+            other._generations[self.generation] = self
+            self._generations[generation] = other
+        return self._generations[generation]
+
     def subjects(self) -> list[Subject]:
         return [p.subject for p in self.portals]
 
@@ -195,14 +226,30 @@ class Network:
                 if all(DEFECTS[d.kind].binds(p) for d in p.defects)]
 
     # -- output ----------------------------------------------------------------------------
-    def to_dict(self) -> dict:
-        return {"seed": self.seed, "size": self.size, "base": self.base, "port": self.port,
-                "law": LAW, "as_of": AS_OF.isoformat(),
-                "portals": [p.to_dict() for p in self.portals]}
+    def to_dict(self, changes: dict[int, list[tuple[str, str, str, str]]] | None = None
+                ) -> dict:
+        """The spec as network.json holds it; from generation 2 on also the generation and
+        the changes (``changes``: per portal index, as ``changes()`` gives them)."""
+        out = {"seed": self.seed, "size": self.size, "base": self.base, "port": self.port,
+               "law": LAW, "as_of": AS_OF.isoformat(),
+               "portals": [p.to_dict() for p in self.portals]}
+        if self.generation > 1:
+            if changes is None:
+                changes = {p.index: self.changes(p) for p in self.portals}
+            counts = {kind: sum(1 for rows in changes.values() for row in rows
+                                if row[3] == kind) for kind in CHANGES}
+            out = {**{k: v for k, v in out.items() if k != "portals"},
+                   "generation": self.generation, "changes": counts,
+                   "portals": out["portals"]}
+            for portal in out["portals"]:
+                portal["changes"] = [{"obligation_id": oid, "url": url, "change": change}
+                                     for _, oid, url, change in changes[portal["index"]]]
+        return out
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write registry.csv, ground_truth/*.csv, ground_truth/as_of.txt (the audit date the
-        ground truth holds on) and network.json; return their paths."""
+        ground truth holds on) and network.json; from generation 2 on also
+        ground_truth/generation.txt and ground_truth/changes.csv. Return their paths."""
         out = Path(out_dir)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
         paths = {"registry": out / "registry.csv",
@@ -210,6 +257,11 @@ class Network:
                  "expected_findings": out / "ground_truth" / "expected_findings.csv",
                  "as_of": out / "ground_truth" / "as_of.txt",
                  "network": out / "network.json"}
+        later = self.generation > 1
+        if later:
+            paths["generation"] = out / "ground_truth" / "generation.txt"
+            paths["changes"] = out / "ground_truth" / "changes.csv"
+            paths["generation"].write_text(f"{self.generation}\n", encoding="utf-8")
         paths["as_of"].write_text(AS_OF.isoformat() + "\n", encoding="utf-8")
         with paths["registry"].open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
@@ -224,10 +276,22 @@ class Network:
             findings = csv.writer(findings_file, lineterminator="\n")
             checks.writerow(["subject_id", "obligation_id", "status"])
             findings.writerow(["subject_id", "obligation_id", "code", "url"])
-            for rows, expected in self.iter_expected():
+            changes: dict[int, list[tuple[str, str, str, str]]] = {}
+            for portal in self.portals:
+                built = self.build(portal)
+                rows, expected = expected_for_portal(portal, *built)
                 checks.writerows(rows)
                 findings.writerows(f.as_row() for f in expected)
-        paths["network"].write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+                if later:
+                    changes[portal.index] = self.changes(portal, built)
+        if later:
+            with paths["changes"].open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle, lineterminator="\n")
+                writer.writerow(["subject_id", "obligation_id", "url", "change"])
+                for portal in self.portals:
+                    writer.writerows(changes[portal.index])
+        paths["network"].write_text(json.dumps(self.to_dict(changes if later else None),
+                                                ensure_ascii=False, indent=1)
                                     + "\n", encoding="utf-8")
         return paths
 
@@ -315,8 +379,10 @@ def _assign_defects(rng: random.Random, portals: list[PortalSpec]) -> None:
 
 
 def generate_network(seed: int, size: int, base: str = "127.20.0.1", port: int = 8080,
-                     catalog: object | None = None) -> Network:
-    """A deterministic network of ``size`` portals (see the module docstring)."""
+                     catalog: object | None = None, generation: int = 1) -> Network:
+    """A deterministic network of ``size`` portals (see the module docstring) as published
+    in ``generation`` (1: first publication; 2: re-published later, ``testbed.history``)."""
+    check_generation(generation)
     institutions = load_institutions()
     if not 1 <= size <= len(institutions):
         raise ValueError(f"size must be between 1 and {len(institutions)}")
@@ -350,4 +416,9 @@ def generate_network(seed: int, size: int, base: str = "127.20.0.1", port: int =
             path = FAMILIES[portal.family].transparency_path
             portal.subject = replace(portal.subject,
                                      transparency_url=f"{portal.base_url}{path}")
-    return Network(seed, size, base, port, portals, catalog)
+    network = Network(seed, size, base, port, portals, catalog, generation)
+    healthy = [p for p in portals if gate_of(p) is None]
+    assign_history(random.Random(f"lupa-testbed-history:{seed}:{size}:{generation}"), portals,
+                   healthy, generation,
+                   lambda p: build_entries(p, network.applicability(p), catalog))
+    return network

@@ -23,6 +23,7 @@ from pathlib import Path
 from audit.freshness import latest_due_period_end
 from audit.obligations import Obligation
 from testbed.defects import DEFECTS
+from testbed.history import apply_history
 from testbed.model import AS_OF, Entry, FilePlan, Period, PortalSpec
 
 FRACTION_TITLES_FILE = Path(__file__).with_name("data") / "art70_fraction_titles.json"
@@ -139,7 +140,8 @@ def make_files(portal: PortalSpec, key: str, obligations: tuple[Obligation, ...]
 
 def build_entries(portal: PortalSpec, applicability: list[tuple[Obligation, bool]],
                   catalog: object | None = None) -> list[Entry]:
-    """The portal's entry plan, with its obligation-level defects applied."""
+    """The portal's entry plan, with its obligation-level defects applied (and, from
+    generation 2 on, the files that changed: ``testbed.history``)."""
     applicable = [ob for ob, ok in applicability if ok]
     incisos = portal.options.get("subformats", "incisos") == "incisos"
     entries: list[Entry] = []
@@ -165,4 +167,5 @@ def build_entries(portal: PortalSpec, applicability: list[tuple[Obligation, bool
         spec = portal.defect(name)
         if spec is not None:
             kind.shape_entries(portal, spec, entries, portal.rng("defect", name))
+    apply_history(portal, entries)  # generation 2 on: what changed since generation 1
     return entries

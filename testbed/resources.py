@@ -20,6 +20,12 @@ record), ``justified`` (one record whose Nota says no information was generated)
 ``bad_data`` (every period start after its end), ``dead_links`` (hyperlinks to
 ``/documentos/hv-anterior/N.pdf``, which answers 404) and ``mojibake`` (a CSV whose values
 were stored double-encoded: 'InformaciÃ³n').
+
+A later generation may re-publish a clean spreadsheet/CSV (``FilePlan.revision``, see
+``testbed.history``): an ``updated`` file carries a corrected value or one more record and
+``REPUBLISHED_ON`` as its update, validation and modification date; a ``silent_edit`` file
+the same kind of change with every date as first published. ``published_at`` is the
+version's HTTP Last-Modified.
 """
 
 from __future__ import annotations
@@ -37,11 +43,14 @@ from audit.formats import detect_role
 from audit.obligations import Obligation
 from audit.subjects import STATES
 from testbed.html import JUSTIFICATION, garble
-from testbed.model import PUBLISHED_ON, FilePlan, Period, PortalSpec
+from testbed.model import PUBLISHED_ON, REPUBLISHED_ON, FilePlan, Period, PortalSpec
 
 FORMATS_FILE = Path(__file__).with_name("data") / "sipot_formats.json"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FIXED_TIME = dt.datetime(*PUBLISHED_ON, 9, 30, 0)
+REPUBLISHED_TIME = dt.datetime(*REPUBLISHED_ON, 9, 30, 0)
+# FilePlan.revision values (testbed.history)
+UPDATED, SILENT_EDIT = "updated", "silent_edit"
 STATE_CODES = {name: code for code, name in STATES.items()}
 
 # Synthetic values (no real person's data).
@@ -150,8 +159,26 @@ def _text_value(label: str, rng: random.Random) -> str:
 
 def updated_on(plan: FilePlan) -> dt.datetime:
     """'Fecha de actualización' (and 'Fecha de validación'): 15 days after the period, never
-    after the fixed publication day."""
+    after the fixed publication day; the re-publication day for an ``updated`` file."""
+    if plan.revision == UPDATED:
+        return REPUBLISHED_TIME.replace(hour=0, minute=0)
     return min(period_span(plan)[1] + dt.timedelta(days=15), FIXED_TIME.replace(hour=0, minute=0))
+
+
+def modified_on(plan: FilePlan) -> dt.datetime:
+    """The export's 'FECHA MODIFICACION' (the platform's record timestamp)."""
+    if plan.revision == UPDATED:
+        return REPUBLISHED_TIME.replace(hour=0, minute=0)
+    return FIXED_TIME.replace(hour=0, minute=0)
+
+
+def published_at(plan: FilePlan) -> dt.datetime:
+    """When this version of the file was uploaded (its HTTP Last-Modified, UTC): on its
+    update day as first published; on the re-publication day once revised, silently or
+    not."""
+    if plan.revision:
+        return REPUBLISHED_TIME.replace(tzinfo=dt.UTC)
+    return updated_on(plan).replace(hour=9, minute=30, tzinfo=dt.UTC)
 
 
 def _value(col: dict, fmt: dict, plan: FilePlan, portal: PortalSpec, rng: random.Random,
@@ -216,15 +243,18 @@ def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> 
         count = 0
     elif plan.variant == "justified":
         count = 1
+    edit = revision_edit(portal, plan, columns)
+    if edit == "record_added":  # drawn last: the first records stay as they were
+        count += 1
     first_id = rng.randint(10_000_000, 39_000_000)
     subtables = {tid: (t["title"], t["columns"], []) for tid, t in fmt["tables"].items()}
     free = [i for i, c in enumerate(columns) if _free_date(c)]
     start, end = period_span(plan)
+    created, modified = FIXED_TIME.replace(hour=0, minute=0), modified_on(plan)
     data = []
     for n in range(count):
         record_id = first_id + n
-        row: list[object] = [record_id, FIXED_TIME.replace(hour=0, minute=0),
-                             FIXED_TIME.replace(hour=0, minute=0)]
+        row: list[object] = [record_id, created, modified]
         values: list[object] = []
         for col in columns:
             values.append(_value(col, fmt, plan, portal, rng, record_id))
@@ -232,8 +262,7 @@ def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> 
                 continue
             if col["type"] == "table" and col.get("table") in subtables:
                 title, cols, sub_rows = subtables[col["table"]]
-                sub = [record_id, FIXED_TIME.replace(hour=0, minute=0),
-                       FIXED_TIME.replace(hour=0, minute=0)]
+                sub = [record_id, created, modified]
                 sub += [_value({"label": c, "type": _sub_type(c)}, fmt, plan, portal, rng,
                                record_id) for c in cols]
                 sub_rows.append(sub)
@@ -248,10 +277,54 @@ def build_table(portal: PortalSpec, plan: FilePlan, rows: int | None = None) -> 
             values = [late if col["label"].lower().startswith("fecha de inicio del periodo")
                       else value for col, value in zip(columns, values, strict=True)]
         data.append(row + values)
+    if edit == "value_corrected":
+        _correct_value(portal, plan, columns, data)
     headers = ["ID", "FECHA CREACION", "FECHA MODIFICACION"] + [
         export_label(c["label"]) + (f" (Tabla_{c['table']})" if c["type"] == "table" else "")
         for c in columns]
     return Table({**fmt, "columns": columns}, headers, data, subtables)
+
+
+def editable_columns(columns: list[dict]) -> list[int]:
+    """Columns a correction may change: amounts and plain text with no common role (never a
+    catalog, date, hyperlink or sub-table column, nor Ejercicio)."""
+    return [i for i, c in enumerate(columns) if c["type"] in ("money", "text")
+            and detect_role(c["label"]) is None
+            and not c["label"].lower().startswith("ejercicio")]
+
+
+def revision_edit(portal: PortalSpec, plan: FilePlan, columns: list[dict]) -> str:
+    """How a revised file's content changed: 'record_added' (one more record, drawn after
+    the others) or 'value_corrected' (one amount or text value of one record, when the
+    format has such a column); '' for a file as first published."""
+    if not plan.revision:
+        return ""
+    rng = portal.rng("revision", plan.obligation.obligation_id, plan.period.year,
+                     plan.period.code, plan.index, plan.revision)
+    edit = rng.choice(["record_added", "value_corrected"])
+    return edit if editable_columns(columns) else "record_added"
+
+
+def _correct_value(portal: PortalSpec, plan: FilePlan, columns: list[dict],
+                   data: list[list[object]]) -> None:
+    """Change one value of ``editable_columns`` of one record into another value of the
+    same kind."""
+    rng = portal.rng("correction", plan.obligation.obligation_id, plan.period.year,
+                     plan.period.code, plan.index)
+    cells = [(r, i) for r in range(len(data)) for i in editable_columns(columns)
+             if data[r][i + 3] is not None]
+    if not cells:
+        return
+    r, i = rng.choice(cells)
+    old = data[r][i + 3]
+    for _ in range(20):
+        new = (f"{rng.uniform(1500, 95000):.2f}" if columns[i]["type"] == "money"
+               else _text_value(columns[i]["label"], rng))
+        if new != old:
+            break
+    else:
+        new = f"{old} (corregido)"
+    data[r][i + 3] = new
 
 
 def _justified_value(col: dict, value: object) -> object:

@@ -4,6 +4,15 @@ Every portal listens on its own loopback address (127.x.y.z), all on the same po
 single asyncio event loop; pages and files are produced by a small thread pool so that a
 large xlsx never stalls the other portals. HTTP/1.1 with keep-alive, GET and HEAD only.
 
+Conditional requests (RFC 9110, section 13): every 200 answer of the site itself (pages,
+files, robots.txt, static assets) carries a strong ``ETag`` (from its bytes) and a
+``Last-Modified``: a file's is the day that version was uploaded (``resources.published_at``),
+a page's the first publication (``PUBLISHED_ON``) or, in a later generation, the
+re-publication day when its bytes differ from generation 1's. ``If-None-Match`` (weak
+comparison, ``*`` included) and, only without it, ``If-Modified-Since`` turn a GET or HEAD
+into ``304 Not Modified`` with no body. Defects' answers (503, captchas, soft 404s, block
+pages…) carry no validators and ignore conditional headers, as before.
+
 Linux routes the whole 127.0.0.0/8 block to the loopback interface, so no address needs
 configuring; 8,646 portals need as many file descriptors, so the soft RLIMIT_NOFILE is
 raised to the hard limit at start (``raise_nofile_limit``).
@@ -13,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import ipaddress
 import os
+import re
 import signal
 import socket
 import ssl
@@ -24,9 +35,9 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import formatdate
+from email.utils import format_datetime, formatdate, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
@@ -34,7 +45,13 @@ from urllib.parse import quote, unquote, urlsplit
 from testbed.defects import DEFECTS, Response
 from testbed.model import PortalSpec
 from testbed.network import Network, generate_network
-from testbed.resources import render_file, render_hyperlink_pdf
+from testbed.resources import (
+    FIXED_TIME,
+    REPUBLISHED_TIME,
+    published_at,
+    render_file,
+    render_hyperlink_pdf,
+)
 
 MAX_REQUEST_LINE = 8192
 MAX_HEADERS = 100
@@ -49,6 +66,11 @@ PNG = bytes.fromhex(
 NOT_FOUND = (b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>"
              b"<h1>Not Found</h1><p>The requested URL was not found on this server.</p>"
              b"</body></html>\n")
+# Last-Modified of pages and static assets as first published, and of what a later
+# generation re-published.
+FIRST_PUBLISHED = FIXED_TIME.replace(tzinfo=UTC)
+REPUBLISHED = REPUBLISHED_TIME.replace(tzinfo=UTC)
+ENTITY_TAG = re.compile(r'[\s,]*(?:W/)?"([^"]*)"\s*(?:,|$)')
 
 
 # ---- file descriptors --------------------------------------------------------------------
@@ -108,22 +130,110 @@ def self_signed_context(addresses: list[str]) -> ssl.SSLContext:
     return context
 
 
+# ---- validators and conditional requests (RFC 9110) ------------------------------------
+def entity_tag(body: bytes) -> str:
+    """A strong entity tag: the first 128 bits of the bytes' SHA-256, quoted."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def with_validators(response: Response, last_modified: datetime,
+                    etag: str | None = None) -> Response:
+    return replace(response, etag=etag or entity_tag(response.body),
+                   last_modified=last_modified)
+
+
+def http_date(value: str) -> datetime | None:
+    """An HTTP-date (IMF-fixdate, RFC 850 or asctime) as an aware UTC datetime; None when
+    it is not one."""
+    try:
+        when = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def etag_matches(field: str, etag: str) -> bool:
+    """Whether an If-None-Match value matches ``etag`` (weak comparison; ``*`` matches any
+    current representation)."""
+    if field.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    position, tags = 0, []
+    while field[position:].strip(" \t,"):  # empty list elements are allowed
+        found = ENTITY_TAG.match(field, position)
+        if found is None:
+            return False  # not a list of entity tags
+        tags.append(f'"{found.group(1)}"')
+        position = found.end()
+    return opaque in tags
+
+
+def evaluate_conditions(response: Response, method: str, headers: dict[str, str]) -> Response:
+    """``response``, or a 304 for it, as RFC 9110 section 13.2.2 orders the preconditions a
+    GET or HEAD may carry: If-None-Match when present, else If-Modified-Since (ignored when
+    not a valid HTTP-date). Only responses with validators are ever turned into a 304."""
+    if response.status != 200 or response.etag is None or method not in ("GET", "HEAD"):
+        return response
+    none_match = headers.get("if-none-match")
+    if none_match is not None:
+        return not_modified(response) if etag_matches(none_match, response.etag) else response
+    since = headers.get("if-modified-since")
+    if since is not None and response.last_modified is not None:
+        when = http_date(since)
+        if when is not None and response.last_modified <= when:
+            return not_modified(response)
+    return response
+
+
+def not_modified(response: Response) -> Response:
+    """304 Not Modified: no content, the validators the 200 would have carried."""
+    return Response(304, b"", response.content_type, (), response.etag,
+                    response.last_modified)
+
+
 class Responder:
     """Turns (portal, method, target) into a ``Response``; safe to call from many threads."""
 
     def __init__(self, network: Network, file_cache: int = 256):
         self.network = network
         self._lock = threading.Lock()
+        self._reference_lock = threading.Lock()
+        self._reference: Responder | None = None
         self._file = lru_cache(maxsize=file_cache)(self._render_file)
 
     def site(self, portal: PortalSpec):
         with self._lock:
             return self.network.site(portal)
 
-    def _render_file(self, portal_index: int, key: str) -> tuple[bytes, str]:
+    def _render_file(self, portal_index: int, key: str) -> tuple[bytes, str, str]:
         portal = self.network.portals[portal_index]
         route = self.site(portal).routes[key]
-        return render_file(portal, route.file)
+        body, content_type = render_file(portal, route.file)
+        return body, content_type, entity_tag(body)
+
+    @property
+    def reference(self) -> Responder | None:
+        """Generation 1's responder, in a later generation (None in generation 1)."""
+        if self.network.generation == 1:
+            return None
+        with self._reference_lock:
+            if self._reference is None:
+                self._reference = Responder(self.network.at_generation(1), file_cache=0)
+            return self._reference
+
+    def page_modified(self, portal: PortalSpec, target: str, body: bytes) -> datetime:
+        """A page's Last-Modified: first publication, unless a later generation changed its
+        bytes (a listing that no longer links a removed file)."""
+        reference = self.reference
+        if reference is None:
+            return FIRST_PUBLISHED
+        before = reference.respond(reference.network.portals[portal.index], target)
+        return FIRST_PUBLISHED if before.body == body else REPUBLISHED
+
+    def answer(self, portal: PortalSpec, method: str, target: str,
+               headers: dict[str, str] | None = None) -> Response:
+        """The response to a GET or HEAD of ``target``, conditional requests honoured."""
+        return evaluate_conditions(self.respond(portal, target), method, headers or {})
 
     def robots(self, portal: PortalSpec) -> str:
         for spec in portal.defects:
@@ -142,15 +252,17 @@ class Responder:
         path = unquote(parts.path or "/")
         key = f"{path}?{parts.query}" if parts.query else path
         if path == "/robots.txt":
-            return Response(200, self.robots(portal).encode(), "text/plain; charset=utf-8")
+            return with_validators(Response(200, self.robots(portal).encode(),
+                                            "text/plain; charset=utf-8"), FIRST_PUBLISHED)
         if path == "/static/estilos.css":
-            return Response(200, CSS, "text/css")
+            return with_validators(Response(200, CSS, "text/css"), FIRST_PUBLISHED)
         if path == "/static/logo.png":
-            return Response(200, PNG, "image/png")
+            return with_validators(Response(200, PNG, "image/png"), FIRST_PUBLISHED)
         if path.startswith("/documentos/hv/") and path.endswith(".pdf"):
             number = path.rsplit("/", 1)[-1][:-4]
             if number.isdigit():
-                return Response(200, render_hyperlink_pdf(portal, number), "application/pdf")
+                return with_validators(Response(200, render_hyperlink_pdf(portal, number),
+                                                "application/pdf"), FIRST_PUBLISHED)
         site = self.site(portal)
         route = site.routes.get(key)
         if route is None:
@@ -164,27 +276,35 @@ class Responder:
                 answer = kind.file_response(portal, route)
                 if answer is not None:
                     return answer
-            body, content_type = self._file(portal.index, key)
+            body, content_type, etag = self._file(portal.index, key)
             headers = ()
             if route.download_name:
                 headers = (("Content-Disposition", "attachment; filename*=UTF-8''"
                             + quote(route.download_name)),)
-            return Response(200, body, content_type, headers)
+            return with_validators(Response(200, body, content_type, headers),
+                                   published_at(route.file), etag)
         content_type, codec = html_content_type(portal)
         text = site.render(key)
         for kind in kinds:
             text = kind.transform_page(portal, text)
-        return Response(200, text.encode(codec, errors="xmlcharrefreplace"), content_type)
+        body = text.encode(codec, errors="xmlcharrefreplace")
+        return with_validators(Response(200, body, content_type),
+                               self.page_modified(portal, target, body))
 
 
 def _head(status: int, response: Response, length: int, keep_alive: bool) -> bytes:
-    reason = {200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized",
-              403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-              503: "Service Unavailable"}.get(status, "OK")
+    reason = {200: "OK", 302: "Found", 304: "Not Modified", 400: "Bad Request",
+              401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+              405: "Method Not Allowed", 503: "Service Unavailable"}.get(status, "OK")
     lines = [f"HTTP/1.1 {status} {reason}", f"Date: {formatdate(usegmt=True)}",
-             "Server: Apache", f"Content-Type: {response.content_type}",
-             f"Content-Length: {length}",
-             f"Connection: {'keep-alive' if keep_alive else 'close'}"]
+             "Server: Apache"]
+    if status != 304:  # a 304 has no content, and says nothing about it but its validators
+        lines += [f"Content-Type: {response.content_type}", f"Content-Length: {length}"]
+    lines.append(f"Connection: {'keep-alive' if keep_alive else 'close'}")
+    if response.etag is not None:
+        lines.append(f"ETag: {response.etag}")
+    if response.last_modified is not None:
+        lines.append(f"Last-Modified: {format_datetime(response.last_modified, usegmt=True)}")
     lines += [f"{k}: {v}" for k, v in response.headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
 
@@ -246,12 +366,12 @@ class TestbedServer:
                 request = await self.read_request(reader)
                 if request is None:
                     break
-                method, target, keep_alive = request
+                method, target, keep_alive, headers = request
                 if method not in ("GET", "HEAD"):
                     response = Response(405, b"", "text/plain")
                 else:
                     response = await loop.run_in_executor(
-                        self.pool, self.responder.respond, portal, target)
+                        self.pool, self.responder.answer, portal, method, target, headers)
                 writer.write(_head(response.status, response, len(response.body), keep_alive))
                 if method != "HEAD":
                     writer.write(response.body)
@@ -266,8 +386,11 @@ class TestbedServer:
             writer.close()
 
     @staticmethod
-    async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, bool] | None:
-        """(method, target, keep_alive) of the next request, or None at end of stream."""
+    async def read_request(reader: asyncio.StreamReader
+                           ) -> tuple[str, str, bool, dict[str, str]] | None:
+        """(method, target, keep_alive, headers) of the next request, or None at end of
+        stream. Header names are lower-cased, values kept as sent (entity tags are
+        case-sensitive); repeated If-None-Match lines are joined into one list."""
         line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT)
         if not line:
             return None
@@ -283,8 +406,11 @@ class TestbedServer:
             if raw in (b"\r\n", b"\n", b""):
                 break
             name, _, value = raw.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip().lower()
-        connection = headers.get("connection", "")
+            name, value = name.strip().lower(), value.strip()
+            if name == "if-none-match" and name in headers:
+                value = f"{headers[name]}, {value}"
+            headers[name] = value
+        connection = headers.get("connection", "").lower()
         keep_alive = (version == "HTTP/1.1" and connection != "close") or (
             connection == "keep-alive")
         if "content-length" in headers:
@@ -293,7 +419,7 @@ class TestbedServer:
         if target.startswith("http://") or target.startswith("https://"):
             parts = urlsplit(target)
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-        return method, target or "/", keep_alive
+        return method, target or "/", keep_alive, headers
 
 
 # ---- in-process handle ---------------------------------------------------------------------
@@ -329,8 +455,12 @@ class ServerHandle:
         self.stop()
 
 
-def serve_in_thread(network: Network, workers: int = 4, timeout: float = 60.0) -> ServerHandle:
-    """Serve ``network`` from a background thread; returns once every address listens."""
+def serve_in_thread(network: Network, workers: int = 4, timeout: float = 60.0,
+                    generation: int | None = None) -> ServerHandle:
+    """Serve ``network`` (``generation``: that generation of it instead of its own) from a
+    background thread; returns once every address listens."""
+    if generation is not None:
+        network = network.at_generation(generation)
     server = TestbedServer(network, workers)
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -359,8 +489,12 @@ def serve_in_thread(network: Network, workers: int = 4, timeout: float = 60.0) -
     return ServerHandle(network, server, loop, thread)
 
 
-def serve_forever(network: Network, workers: int = 4, on_ready=None) -> None:
-    """Serve until SIGINT or SIGTERM (the CLI's ``serve``)."""
+def serve_forever(network: Network, workers: int = 4, on_ready=None,
+                  generation: int | None = None) -> None:
+    """Serve ``network`` (``generation``: that generation of it instead of its own) until
+    SIGINT or SIGTERM (the CLI's ``serve``)."""
+    if generation is not None:
+        network = network.at_generation(generation)
 
     async def main() -> None:
         server = TestbedServer(network, workers)
@@ -434,15 +568,16 @@ def wait_until_accepting(addresses: list[tuple[str, int]], deadline: float,
 
 def start_subprocess(seed: int, size: int, out_dir: str | Path, port: int = 8080,
                      base: str = "127.20.0.1", timeout: float | None = None,
-                     catalog: object | None = None) -> SubprocessHandle:
-    """Run ``python -m testbed serve`` in a child process and wait until every portal that
-    should listen accepts connections."""
-    network = generate_network(seed, size, base, port, catalog)
+                     catalog: object | None = None, generation: int = 1) -> SubprocessHandle:
+    """Run ``python -m testbed serve`` (of ``generation``) in a child process and wait until
+    every portal that should listen accepts connections."""
+    network = generate_network(seed, size, base, port, catalog, generation)
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "testbed", "serve", "--seed", str(seed), "--size",
-               str(size), "--port", str(port), "--base", base, "--out", str(out_dir)]
+               str(size), "--port", str(port), "--base", base, "--out", str(out_dir),
+               "--generation", str(generation)]
     process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     limit = timeout if timeout is not None else 60.0 + size / 50

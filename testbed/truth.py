@@ -38,6 +38,13 @@ and per obligation:
                                            -> OUTDATED (URL of that latest file)
 * a served spreadsheet/CSV with dead hyperlinks (``dead_links``) -> DEAD_HYPERLINKS (URL of
   its latest dataset)
+
+and, from generation 2 on, what changed since generation 1 (``testbed.history``; a removed
+file is not served, so no other rule reads it):
+
+* a file removed although its conservation period covers its year -> REMOVED_EARLY (the URL
+  it had in generation 1)
+* a file whose data changed without a new update date   -> SILENT_EDIT (its URL)
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from audit.findings import Code
 from audit.freshness import latest_due_period_end
 from audit.obligations import Obligation
 from testbed.defects import DEFECTS, VARIANTS
+from testbed.history import REMOVED_EARLY, SILENT_EDIT, removed
 from testbed.model import (
     AS_OF,
     JUSTIFIED,
@@ -89,7 +97,7 @@ def entry_outcome(site: Site, entry: Entry, ob: Obligation) -> dict:
         return {"status": "justified",
                 "findings": [(Code.JUSTIFIED_ABSENCE, layout.note_url or "")]}
     mine = [i for i, plan in enumerate(entry.files)
-            if plan.obligation.obligation_id == ob.obligation_id]
+            if plan.obligation.obligation_id == ob.obligation_id and i not in removed(entry)]
     broken = [i for i in mine if i in entry.broken]
     findings = [(Code.LINK_BROKEN, layout.file_urls.get(i, "")) for i in broken]
     if mine and len(broken) == len(mine):
@@ -130,11 +138,28 @@ def period_end(plan: FilePlan) -> dt.date:
 
 
 def served_files(entry: Entry, ob: Obligation) -> list[int]:
-    """Indexes of the obligation's files that are served normally (not 404, not blocked)."""
+    """Indexes of the obligation's files that are served normally (not 404, not blocked,
+    not removed by a later generation)."""
     blocked = entry.marks.get("blocked", frozenset())
+    gone = removed(entry)
     return [i for i, plan in enumerate(entry.files)
             if plan.obligation.obligation_id == ob.obligation_id
-            and i not in entry.broken and i not in blocked]
+            and i not in entry.broken and i not in blocked and i not in gone]
+
+
+def history_outcome(entry: Entry, ob: Obligation, outcome: dict,
+                    layout: EntryLayout | None) -> None:
+    """Add what changed since generation 1: REMOVED_EARLY per file removed within its
+    conservation period, SILENT_EDIT per file edited without a new update date."""
+    if entry.state != PUBLISHED or layout is None:
+        return
+    for i, plan in enumerate(entry.files):
+        if plan.obligation.obligation_id != ob.obligation_id:
+            continue
+        if removed(entry).get(i) == REMOVED_EARLY:
+            outcome["findings"].append((Code.REMOVED_EARLY, layout.removed_urls.get(i, "")))
+        elif plan.revision == SILENT_EDIT and i in served_files(entry, ob):
+            outcome["findings"].append((Code.SILENT_EDIT, layout.file_urls.get(i, "")))
 
 
 def document_outcome(entry: Entry, ob: Obligation, outcome: dict,
@@ -195,6 +220,7 @@ def expected_for_portal(portal: PortalSpec, applicability: list[tuple[Obligation
             kind.adjust(portal, entry, outcome, oid, site.layouts.get(entry.key))
         if documents:
             document_outcome(entry, ob, outcome, site.layouts.get(entry.key))
+            history_outcome(entry, ob, outcome, site.layouts.get(entry.key))
         checks.append((sid, oid, outcome["status"]))
         findings.extend(ExpectedFinding(sid, oid, code.value, url)
                         for code, url in outcome["findings"])

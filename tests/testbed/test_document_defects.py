@@ -398,7 +398,7 @@ def _read_served(responder, fc, portal, entry, ob, layout) -> list[_Read]:
     for i, plan in enumerate(entry.files):
         if plan.obligation != ob:
             continue
-        url = layout.file_urls[i]
+        url = layout.file_urls.get(i) or layout.removed_urls[i]  # a removed one answers 404
         response, name = _fetch(responder, portal, url)
         if response.status != 200:
             continue
@@ -437,13 +437,14 @@ def _obligation_findings(responder, fc, portal, ob, reads: list[_Read]) -> set[t
 
 def _selection(entries):
     """Entries to read on one portal: every one a document kind touched, every one with
-    broken or blocked files, every one of an obligation with its own suite, and the first
-    two others that publish files."""
+    broken or blocked files, every one a later generation changed, every one of an
+    obligation with its own suite, and the first two others that publish files."""
     picked, others = [], 0
     for entry in entries:
         if entry.state != PUBLISHED or not entry.files:
             continue
         touched = ("document" in entry.marks or entry.broken or entry.marks.get("blocked")
+                   or entry.marks.get("removed") or any(p.revision for p in entry.files)
                    or any(has_suite(ob.obligation_id) for ob in entry.obligations))
         if touched or others < 2:
             picked.append(entry)
@@ -457,7 +458,7 @@ SAMPLE = {"variant": 3, "suite": 2, "portal": 1}
 
 
 def _worth_validating(plan: FilePlan, sid: str, oid: str, budget: collections.Counter) -> bool:
-    if plan.variant == "bad_data":
+    if plan.variant == "bad_data" or plan.revision:
         return True
     if plan.variant:
         key, limit = ("variant", plan.variant), SAMPLE["variant"]
@@ -469,12 +470,16 @@ def _worth_validating(plan: FilePlan, sid: str, oid: str, budget: collections.Co
     return budget[key] <= limit
 
 
-def test_served_files_reproduce_the_document_ground_truth(net, catalog, fc):
+@pytest.mark.parametrize("generation", [1, 2])
+def test_served_files_reproduce_the_document_ground_truth(net, catalog, fc, generation):
     """Read every file the server answers for the selected obligations (every entry a
-    document kind touched, plus clean ones), apply the usefulness rules, freshness on AS_OF,
-    the hyperlink sample and (for every bad-data file and a sample of the others) the
-    expectation suites, and compare with the ground truth: the same findings per file and
-    per obligation, and 'justified' exactly where every served file is a justification."""
+    document kind touched or a later generation changed, plus clean ones), apply the
+    usefulness rules, freshness on AS_OF, the hyperlink sample and (for every bad-data or
+    revised file and a sample of the others) the expectation suites, and compare with the
+    ground truth: the same findings per file and per obligation, and 'justified' exactly
+    where every served file is a justification. Generation 2's changes (updated, silently
+    edited, removed files) change none of them."""
+    net = net.at_generation(generation)
     responder = Responder(net)
     expected, observed = set(), set()
     statuses_expected, statuses_observed = {}, {}
@@ -491,8 +496,8 @@ def test_served_files_reproduce_the_document_ground_truth(net, catalog, fc):
             layout = site.layouts[entry.key]
             for ob in entry.obligations:
                 oid = ob.obligation_id
-                urls = {layout.file_urls[i] for i, p in enumerate(entry.files)
-                        if p.obligation == ob}
+                urls = {layout.file_urls.get(i) or layout.removed_urls[i]
+                        for i, p in enumerate(entry.files) if p.obligation == ob}
                 expected |= {(sid, oid, f.code, f.url) for f in findings
                              if f.obligation_id == oid and f.url in urls
                              and Code(f.code) in PER_FILE | DOCUMENT_CODES}
@@ -500,6 +505,8 @@ def test_served_files_reproduce_the_document_ground_truth(net, catalog, fc):
                 if not reads:
                     continue
                 variants_read.update(r.plan.variant or f"clean {r.plan.ext}" for r in reads)
+                variants_read.update(f"revised {r.plan.revision}" for r in reads
+                                     if r.plan.revision)
                 observed |= {(sid, oid, code, url) for code, url in
                              _obligation_findings(responder, fc, portal, ob, reads)}
                 justified = all(Code.JUSTIFIED_ABSENCE in r.codes for r in reads)
@@ -523,5 +530,7 @@ def test_served_files_reproduce_the_document_ground_truth(net, catalog, fc):
     assert "justified" in statuses_observed.values()
     for variant in (*VARIANTS, "clean xlsx", "clean csv", "clean pdf"):
         assert variants_read[variant] >= 1, variant
+    if generation > 1:
+        assert {"revised updated", "revised silent_edit"} <= set(variants_read)
     assert {f[2] for f in expected} == {
         c.value for c in DOCUMENT_CODES | {Code.ENCODING_ERROR, Code.JUSTIFIED_ABSENCE}}
