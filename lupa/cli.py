@@ -170,6 +170,29 @@ def cmd_evidence(args: argparse.Namespace) -> int:
     return 0 if found.verified else 3
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    from lupa.retention import prune_runs
+    from warehouse.schema import WarehouseError
+
+    settings = _settings(args)
+    keep = args.keep or settings.retention_runs
+    if keep < 1:
+        print("lupa prune: say how many runs to keep (--keep N or LUPA_RETENTION_RUNS)",
+              file=sys.stderr)
+        return 2
+    try:
+        report = prune_runs(settings.home, settings.warehouse, keep, dry_run=args.dry_run)
+    except WarehouseError as exc:
+        print(f"lupa prune: {exc}", file=sys.stderr)
+        return 2
+    verb = "Would remove" if args.dry_run else "Removed"
+    for directory in report.removed:
+        print(f"{verb} {directory}")
+    print(f"{verb} {len(report.removed)} run directories ({report.freed_bytes / 2**20:.1f} MB); "
+          f"kept the latest {len(report.kept)} successful runs and what they refer to")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lupa.evaluation import evaluate, format_evaluation
 
@@ -272,6 +295,14 @@ def build_parser() -> argparse.ArgumentParser:
     sco.add_argument("--scoring", help="scoring TOML (default LUPA_SCORING or the bundled "
                      "audit/scoring.toml)")
     sco.set_defaults(func=cmd_score)
+
+    pru = sub.add_parser("prune", help="remove old run directories (shards, datasets, WARC), "
+                         "keeping what recent runs refer to")
+    pru.add_argument("--keep", type=int, help="successful runs to keep (default "
+                     "LUPA_RETENTION_RUNS)")
+    pru.add_argument("--dry-run", action="store_true", help="only list what would go")
+    pru.add_argument("--warehouse")
+    pru.set_defaults(func=cmd_prune)
 
     mig = sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     mig.add_argument("--warehouse")

@@ -60,6 +60,8 @@ class Settings:
     max_clicks: int = 6
     max_pages: int = 500
     contact_url: str = DEFAULT_CONTACT_URL
+    retention_runs: int = 0  # run directories to keep (0: all); lupa.retention
+    evidence_store: str | None = None  # object-store URL for WARC files (None: run dirs)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -83,6 +85,8 @@ class Settings:
             max_clicks=_env_number("LUPA_MAX_CLICKS", d.max_clicks, int),
             max_pages=_env_number("LUPA_MAX_PAGES", d.max_pages, int),
             contact_url=_env("LUPA_CONTACT_URL") or d.contact_url,
+            retention_runs=_env_number("LUPA_RETENTION_RUNS", d.retention_runs, int),
+            evidence_store=_env("LUPA_EVIDENCE_STORE"),
         )
 
     @property

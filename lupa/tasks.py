@@ -258,6 +258,10 @@ def harvest_shard(shard_dir: str) -> str:
         harvests = [h for h in pool.map(crawl, subjects) if h is not None]
 
     run_id = manifest["run_id"]
+    store = settings.get("evidence_store")
+    if store:
+        _move_evidence(path, f"{store.rstrip('/')}/{run_dir_name(run_id)}/{path.name}/"
+                             f"{EVIDENCE_FILE}", harvests)
     write_table(path, "fetches", [
         {**row, "run_id": run_id, "subject_id": harvest.subject_id}
         for harvest in harvests for row in harvest.fetches])
@@ -540,6 +544,14 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
     summary = {"run_id": manifest["run_id"], "warehouse": manifest["warehouse"],
                "subject_errors": errors, "rows": report.counts,
                "data_docs": str(docs) if docs else None}
+    keep = int(manifest["settings"].get("retention_runs") or 0)
+    if keep:
+        from lupa.retention import prune_runs
+
+        pruned = prune_runs(Path(manifest["home"]), Path(manifest["warehouse"]), keep)
+        summary["pruned_run_dirs"] = pruned.removed
+        log.info("retention (%d runs): removed %d run directories, %.1f MB", keep,
+                 len(pruned.removed), pruned.freed_bytes / 2**20)
     _write_json(Path(run_dir) / "load_report.json", summary)
     return summary
 
@@ -678,6 +690,20 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     warehouse = Path(params.get("warehouse") or settings.warehouse).resolve()
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     mark_run_failed(warehouse, run_id, reason)
+
+
+def _move_evidence(shard: Path, url: str, harvests) -> None:
+    """Publish the shard's WARC file to the object store and point its references there
+    (revalidated responses keep pointing at the earlier run's record, wherever it is)."""
+    from scrapers.evidence import publish
+
+    local = str(shard / EVIDENCE_FILE) + "#"
+    stored = publish(shard / EVIDENCE_FILE, url) + "#"
+    for harvest in harvests:
+        for row in harvest.fetches:
+            ref = row.get("evidence_ref")
+            if ref and ref.startswith(local):
+                row["evidence_ref"] = stored + ref[len(local):]
 
 
 def load_priors(path: str | None, subject_ids: set[str]) -> tuple[dict, set[str]]:

@@ -135,7 +135,7 @@ def read_evidence(ref: str) -> Evidence:
     if not sep or not offset.isdigit():
         raise EvidenceError(f"malformed evidence reference {ref!r} (expected PATH#OFFSET)")
     try:
-        with open(path, "rb") as handle:
+        with _open(path) as handle:
             handle.seek(int(offset))
             record = next(iter(ArchiveIterator(handle)), None)
             if record is None or record.rec_type != "response":
@@ -156,6 +156,35 @@ def read_evidence(ref: str) -> Evidence:
         raise EvidenceError(f"{ref}: the WARC file is gone ({path})") from exc
     except (OSError, ArchiveLoadFailed, EOFError, gzip.BadGzipFile, ValueError) as exc:
         raise EvidenceError(f"{ref}: unreadable WARC record: {exc}") from exc
+
+
+def _open(path: str):
+    """A local file, or an object-store URL (``s3://…``, ``file://…``) through Airflow's
+    ObjectStoragePath (fsspec), for evidence kept in object storage."""
+    if "://" not in path:
+        return open(path, "rb")
+    from airflow.sdk import ObjectStoragePath
+
+    try:
+        return ObjectStoragePath(path).open("rb")
+    except FileNotFoundError:
+        raise
+    except ValueError as exc:  # no filesystem for the scheme (provider not installed)
+        raise OSError(f"cannot open {path}: {exc}") from exc
+
+
+def publish(local: Path, store_url: str) -> str:
+    """Copy a finished WARC file to ``store_url`` (an object-store URL) and remove the local
+    copy; returns the stored file's URL, for evidence references."""
+    from airflow.sdk import ObjectStoragePath
+
+    target = ObjectStoragePath(store_url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with Path(local).open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
+    Path(local).unlink()
+    return str(target)
 
 
 def _warc_headers(result: FetchResult) -> dict[str, str]:

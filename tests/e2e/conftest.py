@@ -1,12 +1,18 @@
 """One small testbed audited end to end, shared by the end-to-end and report tests.
 
-The first run goes through real Airflow (lupa_audit); a second run of a third of the
-subjects a quarter later (in process: its DAG path is the same code) gives the reports a
-trend; the lupa_reports DAG then builds the reports of that second run.
+The runs, in this order (each fixture asks for the one before):
+1. ``audited``: generation 1 through real Airflow (lupa_audit);
+2. ``rerun``: generation 1 again, unchanged (in process: the DAG's code path), which must
+   revalidate instead of downloading and give the same findings;
+3. ``advanced``: the testbed advances to generation 2 (same addresses) and is audited
+   again: the history findings against its ground truth;
+4. ``second_run``: a third of the subjects a quarter later, for the reports' trend;
+5. ``reported``: the lupa_reports DAG, through Airflow, on the warehouse with all of them.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,31 +27,69 @@ from testbed.model import AS_OF
 SEED, SIZE = 11, MIN_SIZE
 NEXT_QUARTER = "2026-02-15"
 SECOND_RUN_ID = "manual__2026-02-15T10:00:00+00:00"
+RERUN_ID = "rerun__2025-11-15"
+ADVANCED_RUN_ID = "generation2__2025-11-15"
+BASE = "127.21.0.1"
 BAD_ROWS = (
     "900001,Sujeto con tipo desconocido,,estatal,Jalisco,ayuntamiento,http://127.0.0.9/,\n"
     "900002,Sujeto con URL inválida,,federal,,ejecutivo,ftp://example.org/,\n"
 )
 
 
-@pytest.fixture(scope="session")
-def e2e_testbed(tmp_path_factory):
-    from testbed.server import start_subprocess
+class Testbed:
+    """The testbed subprocess, restartable at another generation on the same addresses."""
 
+    def __init__(self, root: Path) -> None:
+        self.root, self.port, self.generation = root, free_port(), 0
+        self._stack = ExitStack()
+
+    def start(self, generation: int) -> Path:
+        from testbed.server import start_subprocess
+
+        self._stack.close()
+        self._stack = ExitStack()
+        out = self.root / f"generation{generation}"
+        self._stack.enter_context(start_subprocess(
+            seed=SEED, size=SIZE, out_dir=out, port=self.port, base=BASE,
+            generation=generation))
+        self.generation = generation
+        return out
+
+    def stop(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def running_testbed(tmp_path_factory):
+    testbed = Testbed(tmp_path_factory.mktemp("testbed"))
+    yield testbed
+    testbed.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_testbed(tmp_path_factory, running_testbed):
     # The testbed lives on loopback: the installation must allow it, not just the run.
     mp = pytest.MonkeyPatch()
     mp.setenv("LUPA_ALLOW_PRIVATE_NETWORKS", "1")
     settings = Settings.from_env()  # LUPA_HOME and AIRFLOW_HOME come from tests/conftest.py
     settings = replace(settings, warehouse=tmp_path_factory.mktemp("wh") / "lupa.duckdb",
                        reports=tmp_path_factory.mktemp("reports") / "informe")
-    out = tmp_path_factory.mktemp("testbed")
-    with start_subprocess(seed=SEED, size=SIZE, out_dir=out, port=free_port(),
-                          base="127.21.0.1") as testbed:
-        registry = Path(testbed.out_dir) / "registry.csv"
-        good_rows = registry.read_text(encoding="utf-8").count("\n") - 1
-        with registry.open("a", encoding="utf-8") as handle:
-            handle.write(BAD_ROWS)
-        yield settings, registry, Path(testbed.out_dir), good_rows
+    out = running_testbed.start(1)
+    registry = out / "registry.csv"
+    good_rows = registry.read_text(encoding="utf-8").count("\n") - 1
+    with registry.open("a", encoding="utf-8") as handle:
+        handle.write(BAD_ROWS)
+    yield settings, registry, out, good_rows
     mp.undo()
+
+
+def in_process(settings, registry: Path, run_id: str, as_of: str, subjects=()):
+    from lupa.pipeline import run_in_process
+
+    return run_in_process({"registry": str(registry), "allow_private_networks": True,
+                           "delay_seconds": 0.01, "shard_size": 10, "as_of": as_of,
+                           "subjects": list(subjects), "warehouse": str(settings.warehouse)},
+                          run_id, settings)
 
 
 @pytest.fixture(scope="session")
@@ -62,21 +106,35 @@ def audited(e2e_testbed):
 
 
 @pytest.fixture(scope="session")
-def second_run(audited, e2e_testbed):
+def rerun(audited, e2e_testbed, running_testbed):
+    """Generation 1 audited again, unchanged."""
+    settings, result, _, _ = audited
+    assert result.state == "success", result.failed_tasks
+    assert running_testbed.generation == 1
+    in_process(settings, e2e_testbed[1], RERUN_ID, AS_OF.isoformat())
+    return settings, result.run_id, RERUN_ID
+
+
+@pytest.fixture(scope="session")
+def advanced(rerun, running_testbed):
+    """The testbed advances to generation 2 (some documents updated, silently edited or
+    removed) and is audited again on the same date."""
+    settings, _, _ = rerun
+    out = running_testbed.start(2)
+    in_process(settings, out / "registry.csv", ADVANCED_RUN_ID, AS_OF.isoformat())
+    return settings, ADVANCED_RUN_ID, out
+
+
+@pytest.fixture(scope="session")
+def second_run(advanced):
     """A third of the subjects audited again a quarter later: nothing was updated."""
     import csv
 
-    from lupa.pipeline import run_in_process
-
-    settings, result, _, _ = audited
-    assert result.state == "success", result.failed_tasks
-    _, registry, _, _ = e2e_testbed
+    settings, _, out = advanced
+    registry = out / "registry.csv"
     with registry.open(encoding="utf-8") as handle:
         ids = [row["subject_id"] for row in csv.DictReader(handle)][:SIZE // 3]
-    run_in_process({"registry": str(registry), "allow_private_networks": True,
-                    "delay_seconds": 0.01, "shard_size": 10, "as_of": NEXT_QUARTER,
-                    "subjects": ids, "warehouse": str(settings.warehouse)},
-                   SECOND_RUN_ID, settings)
+    in_process(settings, registry, SECOND_RUN_ID, NEXT_QUARTER, ids)
     return settings, SECOND_RUN_ID, ids
 
 

@@ -113,3 +113,28 @@ def test_a_removed_documents_evidence_is_its_last_archived_version(warehouse, tm
     assert main(["evidence", "f-gone", "--out", str(out), "--warehouse", str(warehouse)]) == 0
     assert out.read_bytes() == PDF
     assert "(archived by run r1)" in capsys.readouterr().out
+
+
+def test_evidence_can_live_in_an_object_store(tmp_path):
+    """LUPA_EVIDENCE_STORE: the shard's WARC goes to the store (here a file:// URL through
+    Airflow's ObjectStoragePath) and references follow it."""
+    from types import SimpleNamespace
+
+    from lupa.tasks import EVIDENCE_FILE, _move_evidence
+    from scrapers.evidence import read_evidence
+
+    shard = tmp_path / "runs" / "r1" / "shards" / "0000"
+    r = result("https://portal.example/a.pdf", PDF, 200, "application/pdf")
+    with WarcArchive(shard / EVIDENCE_FILE) as archive:
+        r.evidence_ref = archive.record(r)
+    harvest = SimpleNamespace(fetches=[{"evidence_ref": r.evidence_ref},
+                                       {"evidence_ref": "/elsewhere/old.warc.gz#10"},
+                                       {"evidence_ref": None}])
+    store = f"file://{tmp_path}/almacen/r1/0000/{EVIDENCE_FILE}"
+    _move_evidence(shard, store, [harvest])
+    moved = harvest.fetches[0]["evidence_ref"]
+    assert moved.startswith(f"file://{tmp_path}/almacen/") and moved.endswith("#0")
+    assert harvest.fetches[1]["evidence_ref"] == "/elsewhere/old.warc.gz#10"  # untouched
+    assert not (shard / EVIDENCE_FILE).exists()
+    evidence = read_evidence(moved)
+    assert evidence.payload == PDF and evidence.digest_ok
