@@ -41,12 +41,14 @@ def latest_date(values) -> date | None:
 
 @dataclass(frozen=True)
 class CarriedDocument:
-    """What the previous run's reader made of a file: reused when the file answers
-    304 Not Modified (same URL, same bytes), instead of parsing it again."""
+    """What the previous run's reader made of a file: reused when the same URL serves the
+    same bytes under the same declared type (a 304, or a server without validators whose
+    content hash did not change), instead of parsing it again."""
 
     summary: dict
     shard_dir: Path  # the previous run's shard holding the summary's dataset
     run_id: str  # the previous run
+    declared_type: str | None = None  # what the server said the file was, then
 
 
 class DocumentReader:
@@ -55,10 +57,11 @@ class DocumentReader:
     Thread-safe (a shard crawls several portals at once). The summary's ``link_sample`` holds
     at most ``links_per_dataset`` URLs of the dataset's hyperlink columns, at most
     ``links_per_host`` per host, in row order. ``carried`` (``carried_documents``) holds the
-    previous run's summaries by final URL and SHA-256: a revalidated file (``not_modified``)
-    is not read again; its summary and dataset are carried forward, marked with
-    ``carried_from`` (the previous run) and ``observed_run`` (the run that read it), and its
-    hyperlinks are checked anew.
+    previous run's summaries by final URL and SHA-256: a file that did not change (revalidated
+    with a 304, or downloaded with the same content hash and declared type) is not read
+    again; its summary and dataset are carried forward, marked with ``carried_from`` (the
+    previous run) and ``observed_run`` (the run that read it), and its hyperlinks are
+    checked anew.
     """
 
     def __init__(self, shard_dir: str | Path, formats, *, links_per_dataset: int = 3,
@@ -74,9 +77,10 @@ class DocumentReader:
     def __call__(self, result: FetchResult) -> dict | None:
         if result.status_code is None or not 200 <= result.status_code < 300:
             return None
-        prior = self.carried.get((result.final_url, result.sha256)) if result.not_modified \
-            else None
-        if prior is not None and self._carry_dataset(prior):
+        prior = self.carried.get((result.final_url, result.sha256))
+        if prior is not None and (result.not_modified
+                                  or prior.declared_type == result.declared_type) \
+                and self._carry_dataset(prior):
             self.reused += 1
             summary = copy.deepcopy(prior.summary)
             summary.update(links=None, carried_from=prior.run_id,
@@ -156,7 +160,7 @@ def carried_documents(shard_dirs: list[Path], subject_ids: set[str]
                         if res.get("document") and res.get("sha256"):
                             key = (res.get("final_url") or res["url"], res["sha256"])
                             out[key] = CarriedDocument(res["document"], Path(shard),
-                                                       manifest_run)
+                                                       manifest_run, res.get("declared_type"))
     return out
 
 

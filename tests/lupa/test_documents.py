@@ -71,7 +71,8 @@ def test_an_unchanged_file_is_carried_forward_not_read_again(tmp_path):
     (previous.parent.parent / "manifest.json").write_text(json.dumps({"run_id": "r1"}))
     summary = DocumentReader(previous, load_formats())(first)
     harvest = {"subject_id": "S", "hits": [{"resources": [
-        {"url": url, "final_url": url, "sha256": first.sha256, "document": summary}]}]}
+        {"url": url, "final_url": url, "sha256": first.sha256, "document": summary,
+         "declared_type": first.declared_type}]}]}
     (previous / "harvest.jsonl").write_text(json.dumps(harvest) + "\n")
 
     carried = carried_documents([previous], {"S"})
@@ -84,5 +85,7 @@ def test_an_unchanged_file_is_carried_forward_not_read_again(tmp_path):
     assert again["carried_from"] == again["observed_run"] == "r1"
     assert again["document"] == summary["document"] and again["links"] is None
     assert (current / again["dataset"]).is_file()  # the dataset came along
-    changed = reader(first)  # a 200 (not revalidated): read as usual
-    assert reader.read == 1 and "carried_from" not in changed
+    same_bytes = reader(first)  # downloaded again (no validators), same hash and type
+    assert (reader.read, reader.reused) == (0, 2) and same_bytes["carried_from"] == "r1"
+    other_type = reader(replace(first, declared_type="text/plain"))
+    assert reader.read == 1 and "carried_from" not in other_type  # read as usual
