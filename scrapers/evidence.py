@@ -65,12 +65,7 @@ class WarcArchive:
             result.final_url, "response", payload=BytesIO(result.content),
             length=len(result.content), warc_headers_dict=_warc_headers(result),
             http_headers=_http_headers(result))
-        with self._lock:
-            offset = self._handle.tell()
-            self._writer.write_record(record)
-            self._handle.flush()
-            self.records += 1
-        return f"{self.path}#{offset}"
+        return self._append(record, "records")
 
     def revisit(self, result: FetchResult, prior) -> str:
         """Record that ``result`` was revalidated (304) against ``prior``'s archived response
@@ -85,11 +80,15 @@ class WarcArchive:
         record = self._writer.create_warc_record(
             result.final_url, "revisit", payload=BytesIO(b""), length=0,
             warc_headers_dict=headers, http_headers=_http_headers(result, 304))
+        return self._append(record, "revisits")
+
+    def _append(self, record, counter: str) -> str:
+        """Write one record (its own gzip member) and return its reference."""
         with self._lock:
             offset = self._handle.tell()
             self._writer.write_record(record)
             self._handle.flush()
-            self.revisits += 1
+            setattr(self, counter, getattr(self, counter) + 1)
         return f"{self.path}#{offset}"
 
     def close(self) -> None:
