@@ -11,6 +11,7 @@ from audit.findings import Code
 
 pytestmark = pytest.mark.e2e
 
+HISTORY = {"removed_early": "REMOVED_EARLY", "silent_edit": "SILENT_EDIT"}
 FINDING_KEY = ("SELECT subject_id, coalesce(obligation_id, ''), code, coalesce(evidence_url, '') "
                "FROM findings WHERE run_id = ?")
 
@@ -56,7 +57,17 @@ def test_history_findings_match_the_advanced_testbeds_ground_truth(advanced, aud
         assert score.precision >= 0.9 and score.recall >= 0.9, (code, score)
     for code, score in evaluation.codes.items():  # nothing else moved
         assert score.precision >= 0.9 and score.recall >= 0.9, (code, score)
+    # per document, not only per obligation: exactly the files the testbed changed so
+    import csv
+
+    with (out / "ground_truth" / "changes.csv").open(encoding="utf-8") as handle:
+        expected = {(HISTORY[row["change"]], row["subject_id"], row["url"])
+                    for row in csv.DictReader(handle) if row["change"] in HISTORY}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        found = set(con.execute(
+            "SELECT code, subject_id, evidence_url FROM findings WHERE run_id = ? "
+            "AND code IN ('REMOVED_EARLY', 'SILENT_EDIT')", [run_id]).fetchall())
+        assert found == expected
         first = run_figures(con, audited[1].run_id)
         now = run_figures(con, run_id)
         print(f"generation 2 run {now}")
