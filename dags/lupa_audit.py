@@ -4,11 +4,14 @@
 Harvests every obligated subject of a registry, decides for each applicable obligation
 whether it is published, and loads the findings into the DuckDB warehouse.
 
-`prepare` reads the registry and splits the subjects into shards → `harvest` (mapped, one
-task per shard) crawls the portals → `audit` (mapped) applies the presence rules → `load`,
-the single writer, merges every shard into the warehouse and scores the run in one
-transaction, then updates the `lupa_warehouse` Asset (its event names the warehouse and the
-run), which schedules the `lupa_reports` DAG.
+`prepare` reads the registry, splits the subjects into shards and extracts what each
+subject's previous run received → `harvest` (mapped, one task per shard) crawls the portals
+with conditional requests, archives every response as WARC evidence and reads only the
+files that changed → `audit` (mapped) applies the presence and usefulness rules and the
+expectations → `load`, the single writer, adds the history findings (REMOVED_EARLY,
+SILENT_EDIT), merges every shard into the warehouse and scores the run in one
+transaction, then updates the `lupa_warehouse` Asset (its event names the warehouse and
+the run), which schedules the `lupa_reports` DAG.
 
 Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov).
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =
