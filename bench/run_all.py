@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHMARKS = ("read_documents.py", "gx_validate.py", "reports.py", "incremental.py",
-              "demo_cycle.py")
+BENCHMARKS = ("read_documents.py", "gx_validate.py", "expectations_vs_pandas.py",
+              "warehouse_load.py", "reports.py", "incremental.py", "demo_cycle.py")
 
 
 def main() -> int:
