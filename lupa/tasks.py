@@ -580,17 +580,17 @@ _PREVIOUS_VERSIONS = _PREVIOUS_RUNS + """
 # What each subject's previous run received whole, with validators: the next harvest asks
 # the server whether it changed (scrapers.fetch.Prior).
 _PRIOR_FETCHES = _PREVIOUS_RUNS + """
-    SELECT f.subject_id, f.final_url AS url, any_value(f.etag) AS etag,
-           any_value(f.last_modified) AS last_modified, any_value(f.sha256) AS sha256,
-           any_value(f.evidence_ref) AS evidence_ref,
-           any_value(coalesce(f.observed_run, f.run_id)) AS run_id,
-           any_value(f.run_id) AS previous_run
+    SELECT f.subject_id, f.final_url AS url, f.etag, f.last_modified, f.sha256,
+           f.evidence_ref, coalesce(f.observed_run, f.run_id) AS run_id,
+           f.run_id AS previous_run
     FROM fetches AS f
     JOIN previous AS p ON p.run_id = f.run_id AND p.subject_id = f.subject_id AND p.n = 1
     WHERE f.evidence_ref IS NOT NULL AND f.error IS NULL AND f.sha256 IS NOT NULL
       AND f.status_code BETWEEN 200 AND 299
       AND (f.etag IS NOT NULL OR f.last_modified IS NOT NULL)
-    GROUP BY f.subject_id, f.final_url"""
+    -- one response per URL (its validators, digest and record together): the latest
+    QUALIFY row_number() OVER (PARTITION BY f.subject_id, f.final_url
+                               ORDER BY f.fetched_at DESC, f.evidence_ref DESC) = 1"""
 PRIORS_FILE = "prior_fetches.parquet"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -162,3 +163,27 @@ def test_load_and_failure_are_visible_in_the_warehouse(tmp_path, settings):
         build_report({"run_id": "run-x", "warehouse": str(settings.warehouse)}, None,
                      replace(settings, reports=out))
     assert json.loads((out / "informe.json").read_text())["run_id"] == "run-h"  # kept
+
+
+def test_priors_keep_each_urls_validators_digest_and_record_together(tmp_path):
+    """A URL fetched twice by the previous run gives one prior, from one response."""
+    from datetime import date as day
+
+    from lupa.tasks import _PRIOR_FETCHES, previous_run_rows
+    from warehouse.schema import connect
+
+    path = tmp_path / "w.duckdb"
+    con = connect(path)
+    con.execute("INSERT INTO runs (run_id, started_at, status, as_of) VALUES "
+                "('r1', '2025-11-01', 'success', '2025-11-15')")
+    con.execute("INSERT INTO run_subjects VALUES ('r1', 'S')")
+    for etag, sha, ref, when in (('"a"', "1" * 64, "w#0", "2025-11-01 10:00"),
+                                 ('"b"', "2" * 64, "w#90", "2025-11-01 11:00")):
+        con.execute("INSERT INTO fetches (run_id, subject_id, url, final_url, status_code, "
+                    "sha256, fetched_at, etag, evidence_ref) VALUES "
+                    "('r1', 'S', 'http://p/x', 'http://p/x', 200, ?, ?, ?, ?)",
+                    [sha, when, etag, ref])
+    con.close()
+    rows = previous_run_rows(path, _PRIOR_FETCHES, "r2", ["S"], day(2025, 11, 15),
+                             datetime(2025, 11, 20, tzinfo=UTC))
+    assert [(r[2], r[4], r[5]) for r in rows] == [('"b"', "2" * 64, "w#90")]
