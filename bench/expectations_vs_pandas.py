@@ -62,7 +62,7 @@ from gx_validate import AS_OF, build  # noqa: E402
 from audit.formats import load_formats  # noqa: E402
 from expectations import runner  # noqa: E402
 from expectations.runner import Dataset  # noqa: E402
-from expectations.suites import COMMON, SUITES_DIR, Suite, fold, suite_for  # noqa: E402
+from expectations.suites import COMMON, SUITES_DIR, Suite, fold  # noqa: E402
 
 # The runner's date shapes: ISO or Mexican day/month/year, an optional time ignored.
 ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
@@ -131,24 +131,7 @@ class _Task(NamedTuple):
 def plan(dataset: Dataset, suites: dict[str, Suite], fc, max_rows: int):
     """A dataset's first rows and the expectations that apply to it, resolved on its headers:
     suites picked and columns found as the runner does (no GX involved)."""
-    import pandas as pd
-
-    frame = dataset.frame.head(max_rows)
-    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
-            and frame.index.step == 1):
-        frame = frame.reset_index(drop=True)
-    if any(not isinstance(c, str) for c in frame.columns):
-        frame = frame.rename(columns=str)
-    headers = list(frame.columns)
-    specific = suite_for(dataset.obligation_id, dataset.format_id, suites)
-    if specific is None and dataset.obligation_id and not dataset.format_id:
-        try:
-            found = fc.match(headers, dataset.obligation_id)
-        except KeyError:
-            found = None
-        if found is not None:
-            specific = suite_for(None, found.format_id, suites)
-    cols = runner._columns(dataset, specific, headers, fc)
+    frame, specific, cols = runner.resolve_dataset(dataset, suites, fc, max_rows)
     tasks = []
     for suite in (suites[COMMON], specific):
         if suite is None:

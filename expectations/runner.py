@@ -386,17 +386,12 @@ def _plan(suite: Suite, spec: ExpectationSpec, cols: _Columns, prep: _Prepared,
     return _Planned(suite.name, spec, tuple(headers), kwargs, format_id or cols.format_id)
 
 
-def plan_dataset(dataset: Dataset, *, as_of: dt.date | None = None, law: str = DEFAULT_LAW,
-                 max_rows: int = MAX_ROWS, suites: Mapping[str, Suite] | None = None,
-                 lazy: bool = False) -> tuple[list[_Planned], _Prepared, str | None]:
-    """Resolve every applicable expectation against one dataset (no Great Expectations
-    involved): the plans, the prepared frame, and the format the dataset was taken to follow.
-    ``lazy``: leave the normalised columns to be computed later (``_Prepared``)."""
+def resolve_dataset(dataset: Dataset, suites: Mapping[str, Suite], fc, max_rows: int = MAX_ROWS):
+    """A dataset's frame as the checks see it (at most ``max_rows`` rows, a 0-based index,
+    string headers), the format-specific suite that applies (or None) and its resolved
+    columns: shared by ``plan_dataset`` and the plain-pandas benchmark."""
     import pandas as pd
 
-    suites = load_suites() if suites is None else suites
-    as_of = as_of or dt.date.today()
-    fc = load_formats(law)
     frame = dataset.frame
     if len(frame) > max_rows:
         frame = frame.head(max_rows)
@@ -417,6 +412,19 @@ def plan_dataset(dataset: Dataset, *, as_of: dt.date | None = None, law: str = D
         if found is not None:
             specific = suite_for(None, found.format_id, suites)
     cols = _columns(dataset, specific, headers, fc)
+    return frame, specific, cols
+
+
+def plan_dataset(dataset: Dataset, *, as_of: dt.date | None = None, law: str = DEFAULT_LAW,
+                 max_rows: int = MAX_ROWS, suites: Mapping[str, Suite] | None = None,
+                 lazy: bool = False) -> tuple[list[_Planned], _Prepared, str | None]:
+    """Resolve every applicable expectation against one dataset (no Great Expectations
+    involved): the plans, the prepared frame, and the format the dataset was taken to follow.
+    ``lazy``: leave the normalised columns to be computed later (``_Prepared``)."""
+
+    suites = load_suites() if suites is None else suites
+    as_of = as_of or dt.date.today()
+    frame, specific, cols = resolve_dataset(dataset, suites, load_formats(law), max_rows)
     prep = _Prepared(frame, lazy=lazy)
     plans = []
     for suite in (suites[COMMON], specific):

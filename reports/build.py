@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from warehouse.schema import connect
+from warehouse.scoring import unsuccessful_run
 
 MARKER = "informe.json"  # written last into every report directory; names its run
 EXPORTS_DIR = "datos"
@@ -88,12 +89,9 @@ def _latest_scored_run(con, warehouse) -> str:
 
 
 def _scored_subjects(con, run_id: str, warehouse) -> int:
-    status = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-    if status is None:
-        raise ReportError(f"{warehouse}: there is no run {run_id!r}")
-    if status[0] != "success":
-        raise ReportError(f"{warehouse}: run {run_id!r} has status {status[0]!r}; reports are "
-                          "built for successful runs")
+    problem = unsuccessful_run(con, run_id, "reported on")
+    if problem:
+        raise ReportError(f"{warehouse}: {problem}")
     count = con.execute("SELECT count(*) FROM scores WHERE run_id = ?", [run_id]).fetchone()[0]
     if not count:
         raise ReportError(f"{warehouse}: run {run_id!r} has no scores; compute them with "

@@ -166,8 +166,6 @@ def _open(path: str):
 
     try:
         return ObjectStoragePath(path).open("rb")
-    except FileNotFoundError:
-        raise
     except ValueError as exc:  # no filesystem for the scheme (provider not installed)
         raise OSError(f"cannot open {path}: {exc}") from exc
 

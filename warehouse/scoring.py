@@ -52,12 +52,9 @@ def rescore(db_path: Path | str, run_id: str | None = None,
         run_id = run_id or latest_run_id(con)
         if run_id is None:
             raise LookupError(f"{db_path}: no successful run to score")
-        status = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
-        if status is None:
-            raise LookupError(f"{db_path}: no run {run_id!r}")
-        if status[0] != "success":
-            raise LookupError(f"{db_path}: run {run_id!r} has status {status[0]!r}; only "
-                              "successful runs are scored")
+        problem = unsuccessful_run(con, run_id, "scored")
+        if problem:
+            raise LookupError(f"{db_path}: {problem}")
         con.begin()
         try:
             count = compute_scores(con, run_id, config)
@@ -68,6 +65,17 @@ def rescore(db_path: Path | str, run_id: str | None = None,
         return run_id, count
     finally:
         con.close()
+
+
+def unsuccessful_run(con: duckdb.DuckDBPyConnection, run_id: str, done: str) -> str | None:
+    """Why ``run_id`` cannot be ``done`` (scored, reported on…), or None when it is a
+    successful run."""
+    status = con.execute("SELECT status FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if status is None:
+        return f"there is no run {run_id!r}"
+    if status[0] != "success":
+        return f"run {run_id!r} has status {status[0]!r}; only successful runs are {done}"
+    return None
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
