@@ -40,7 +40,8 @@ def compute_scores(con: duckdb.DuckDBPyConnection, run_id: str,
     con.execute("INSERT INTO obligation_scores SELECT * FROM obligation_scores_of(?)", [run_id])
     columns = ", ".join(SCORE_COLUMNS)
     con.execute(f"INSERT INTO scores ({columns}, computed_at) "
-                f"SELECT {columns}, ? FROM subject_scores_of(?)", [_utc_now(), run_id])
+                f"SELECT {columns}, ? FROM subject_scores_of(?, stored := true)",
+                [_utc_now(), run_id])
     return con.execute("SELECT COUNT(*) FROM scores WHERE run_id = ?", [run_id]).fetchone()[0]
 
 

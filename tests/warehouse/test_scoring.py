@@ -8,6 +8,7 @@ from dataclasses import replace
 from itertools import count
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from audit.scoring import load_scoring
@@ -239,3 +240,53 @@ def test_the_previous_run_is_the_one_with_the_earlier_cut_off(con):
     con.execute("UPDATE runs SET started_at = '2025-09-01' WHERE run_id = 'earlier'")
     assert con.execute("SELECT run_id, previous_run_id FROM v_score_history ORDER BY 1"
                        ).fetchall() == [("earlier", None), ("later", "earlier")]
+
+
+def many_subjects_run(con, subjects=400, obligations=60):
+    """Enough rows for DuckDB to aggregate in parallel, with weights that are not binary
+    fractions, so that summing doubles would depend on the order rows arrive in."""
+    import random
+
+    rng = random.Random(5)
+    add_run(con, "r1", 1)
+    codes = ["OUTDATED", "NOT_MACHINE_READABLE", "HARD_TO_FIND", "DATA_QUALITY", "LINK_BROKEN"]
+    statuses = ["present"] * 6 + ["missing", "justified"]
+    checks, findings = [], []
+    for s in range(subjects):
+        subject = f"S{s:04d}"
+        add_subject(con, subject, rng.choice(["Jalisco", "Sonora", "Yucatán"]))
+        for o in range(obligations):
+            status = rng.choice(statuses)
+            checks.append(("r1", subject, f"70-{o}", status, rng.randint(0, 3)))
+            for code in rng.sample(codes, rng.randint(0, 2)) if status == "present" else []:
+                findings.append((f"f{next(_ids)}", "r1", subject, f"70-{o}", code, SEVERITY[code]))
+    check_rows = pa.table(list(zip(*checks, strict=True)),
+                          names=["run_id", "subject_id", "obligation_id", "status", "behind"])
+    finding_rows = pa.table(list(zip(*findings, strict=True)),
+                            names=["id", "run_id", "subject_id", "obligation_id", "code", "sev"])
+    con.register("check_rows", check_rows)
+    con.register("finding_rows", finding_rows)
+    con.execute("INSERT INTO obligation_checks (run_id, subject_id, obligation_id, status, "
+                "periods_behind) SELECT * FROM check_rows")
+    con.execute("INSERT INTO findings SELECT *, 'mensaje', NULL FROM finding_rows")
+    config = load_scoring()
+    return replace(config, obligation_weights={f"70-{o}": round(0.1 + o / 7, 3)
+                                               for o in range(0, obligations, 3)})
+
+
+def test_scores_are_the_same_however_often_and_from_stored_obligation_scores(con):
+    config = many_subjects_run(con)
+    compute_scores(con, "r1", config)
+    first = con.execute("SELECT * EXCLUDE (computed_at) FROM scores ORDER BY subject_id").fetchall()
+    for _ in range(3):
+        compute_scores(con, "r1", config)
+        again = con.execute("SELECT * EXCLUDE (computed_at) FROM scores ORDER BY subject_id"
+                            ).fetchall()
+        assert again == first
+    differences = con.execute(
+        "SELECT count(*) FROM ((SELECT * FROM subject_scores_of('r1') EXCEPT ALL "
+        "SELECT * FROM subject_scores_of('r1', stored := true)) UNION ALL "
+        "(SELECT * FROM subject_scores_of('r1', stored := true) EXCEPT ALL "
+        "SELECT * FROM subject_scores_of('r1')))").fetchone()[0]
+    assert differences == 0
+    assert len(first) == 400
