@@ -6,8 +6,20 @@ hammer them nor crash on them. So the fetcher:
 * identifies itself (``FetchPolicy.user_agent`` names Lupa and a contact URL);
 * obeys robots.txt (``scrapers.robots``), fetched once per origin through this same machinery;
 * waits between two requests to the same host (``delay_seconds``, raised to the robots
-  ``Crawl-delay`` up to ``max_crawl_delay``), with the bookkeeping under a lock so that the
-  threads of a shard share it;
+  ``Crawl-delay`` up to ``max_crawl_delay``), counted from the start of one request to the
+  start of the next, with the bookkeeping under a lock so that the threads of a shard share it;
+* slows down for a host that slows down (``adaptive_delay``, on by default). Per host it keeps
+  an exponentially weighted moving average of the latency (from sending a request to its last
+  byte; ``latency_smoothing`` weights the newest answer); once that average reaches
+  ``slow_latency``, the host rests ``adaptive_factor`` times it after each response, counted
+  from the end of the response so that one thread crawling one slow portal pauses too; faster
+  hosts get no rest. Overload signals (429, 503, 504, timeouts, refused or reset connections)
+  multiply the host's gap by ``overload_factor`` (to at least ``backoff_seconds``), once per
+  round of requests in flight; each healthy answer then keeps three quarters of that backoff.
+  Both are capped by ``max_adaptive_delay``; ``delay_seconds`` and the crawl-delay still apply,
+  so a fast host is paced exactly as before. Failures and 5xx answers never make a host look
+  faster. ``Fetcher.host_delays`` reports each host's current gap, and a material change of it
+  is logged at INFO;
 * retries only what is likely to be transient, with jittered exponential backoff:
   connection failures, timeouts, 408, 429 (honouring ``Retry-After`` up to
   ``max_retry_after``), 502, 503 and 504 get up to ``max_retries`` retries; 500 gets at most
@@ -24,7 +36,9 @@ hammer them nor crash on them. So the fetcher:
   ``error_detail`` (an English sentence).
 
 Clock use: ``clock``/``sleep`` drive politeness and backoff only (tests inject fakes to assert
-the waits); response timing and deadlines always use the real monotonic clock.
+the waits), including the latency that paces a host, which is read on ``clock`` so that it is
+comparable with the schedule; response timing (``elapsed_ms``) and deadlines always use the
+real monotonic clock.
 """
 
 from __future__ import annotations
@@ -33,6 +47,8 @@ import contextlib
 import email.utils
 import errno
 import http.client
+import logging
+import math
 import random
 import threading
 import time
@@ -71,12 +87,24 @@ __all__ = [
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 TRANSIENT_STATUSES = frozenset({408, 429, 502, 503, 504})
+# Answers by which a server says it is overloaded: they raise the host's adaptive gap.
+OVERLOAD_STATUSES = frozenset({429, 503, 504})
+ADAPTIVE_RECOVERY = 0.75  # each healthy answer keeps this share of a host's overload backoff
 CHUNK_BYTES = 64 * 1024
 REDIRECT_BODY_BYTES = 64 * 1024  # drained so the connection can be reused
 REDIRECT_DRAIN_SECONDS = 1.0
 METHODS = ("GET", "HEAD")
 # robots.txt failures that mean the host is unreachable, reported as such for the page too.
 _UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "private_address"})
+# What one exchange says about the host's load (see Fetcher._observe).
+_HEALTHY, _DEGRADED, _OVERLOADED = "healthy", "degraded", "overloaded"
+_NEGLIGIBLE_SECONDS = 0.001  # an overload backoff below this is dropped
+# A change of the adaptive gap is logged at INFO when it moves by at least this much, in
+# seconds and as a share of the gap last logged.
+_LOG_CHANGE_SECONDS = 0.5
+_LOG_CHANGE_RATIO = 0.5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,6 +136,12 @@ class FetchPolicy:
     verify_tls: bool = True
     pool_connections: int = 16
     pool_maxsize: int = 16
+    adaptive_delay: bool = True  # rest after each response in proportion to the host's latency
+    adaptive_factor: float = 1.0  # rest = average latency × this (0: overload backoff only)
+    slow_latency: float = 0.25  # average latencies below this add no rest (fast hosts)
+    max_adaptive_delay: float = 30.0  # cap of the adaptive rest, latency and backoff alike
+    latency_smoothing: float = 0.3  # weight of the newest latency in the average, in (0, 1]
+    overload_factor: float = 2.0  # an overload signal multiplies the host's gap by this
 
     def __post_init__(self) -> None:
         numbers = {
@@ -119,19 +153,39 @@ class FetchPolicy:
         for name, value in numbers.items():
             if value <= 0:
                 raise ValueError(f"FetchPolicy.{name} must be positive, got {value!r}")
-        if (
-            min(
-                self.delay_seconds,
-                self.max_retries,
-                self.backoff_seconds,
-                self.max_redirects,
-                self.max_crawl_delay,
-            )
-            < 0
+        for name in (
+            "delay_seconds",
+            "max_retries",
+            "backoff_seconds",
+            "max_redirects",
+            "max_crawl_delay",
         ):
-            raise ValueError("FetchPolicy delays, retries and redirects cannot be negative")
+            value = getattr(self, name)
+            if value < 0:
+                raise ValueError(f"FetchPolicy.{name} cannot be negative, got {value!r}")
         if not 0 <= self.backoff_jitter < 1:
             raise ValueError("FetchPolicy.backoff_jitter must be in [0, 1)")
+        adaptive = {
+            # name: (value, lowest allowed, whether the lowest value itself is allowed)
+            "adaptive_factor": (self.adaptive_factor, 0.0, True),
+            "max_adaptive_delay": (self.max_adaptive_delay, 0.0, True),
+            "slow_latency": (self.slow_latency, 0.0, True),
+            "latency_smoothing": (self.latency_smoothing, 0.0, False),
+            "overload_factor": (self.overload_factor, 1.0, True),
+        }
+        for name, (value, low, inclusive) in adaptive.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (
+                number and math.isfinite(value) and (value >= low if inclusive else value > low)
+            ):
+                bound = f">= {low:g}" if inclusive else f"> {low:g}"
+                raise ValueError(
+                    f"FetchPolicy.{name} must be a finite number {bound}, got {value!r}"
+                )
+        if self.latency_smoothing > 1:
+            raise ValueError(
+                f"FetchPolicy.latency_smoothing must be at most 1, got {self.latency_smoothing!r}"
+            )
 
     @property
     def user_agent(self) -> str:
@@ -221,6 +275,16 @@ class _Chain:
     conditional: bool = True  # send the validators of a prior version (see Fetcher)
 
 
+@dataclass
+class _HostPace:
+    """What the fetcher has learnt about one host's load (guarded by ``Fetcher._host_lock``)."""
+
+    latency: float | None = None  # moving average of the response latency, seconds
+    backoff: float = 0.0  # overload backoff, seconds; grows on overload, shrinks when healthy
+    backoff_since: float | None = None  # when it last grew (politeness clock)
+    reported: float | None = None  # the adaptive gap last logged, None while not slowed down
+
+
 @dataclass(frozen=True)
 class Prior:
     """What an earlier run received from a URL (its final URL): the validators to revalidate
@@ -275,7 +339,9 @@ class Fetcher:
         self.session = session or self._new_session()
         self._host_lock = threading.Lock()
         self._last_start: dict[str, float] = {}
+        self._last_end: dict[str, float] = {}
         self._crawl_delay: dict[str, float] = {}
+        self._pace: dict[str, _HostPace] = {}
         self._rng = random.Random(self.policy.jitter_seed)
         self._rng_lock = threading.Lock()
         self._robots = RobotsCache(self._load_robots, self.policy.robots_tokens)
@@ -338,6 +404,14 @@ class Fetcher:
     def robots_status(self, url: str) -> RobotsStatus:
         """What robots.txt says for ``url``: origin state, crawl-delay, verdict, deciding rule."""
         return self._robots.lookup(url).status_for(url)
+
+    def host_delays(self) -> dict[str, float]:
+        """Seconds currently kept between two requests to each host contacted so far: the
+        larger of ``delay_seconds``, the host's crawl-delay and its adaptive rest (latency and
+        overload backoff, see the module docstring)."""
+        with self._host_lock:
+            hosts = sorted(set(self._last_start) | set(self._pace))
+            return {host: self._gap(host) for host in hosts}
 
     def close(self) -> None:
         """Release pooled connections (only of a session the fetcher created)."""
@@ -553,16 +627,107 @@ class Fetcher:
             self._crawl_delay[host] = max(capped, self._crawl_delay.get(host, 0.0))
 
     def _wait_for_turn(self, url: str) -> None:
-        """Reserve this host's next slot under the lock, then sleep outside it."""
+        """Reserve this host's next slot under the lock, then sleep outside it.
+
+        The slot comes ``delay_seconds`` (or the crawl-delay) after the last request to the
+        host started, and the adaptive rest after its last response ended.
+        """
         host = _host_key(url)
         with self._host_lock:
-            gap = max(self.policy.delay_seconds, self._crawl_delay.get(host, 0.0))
             now = self._clock()
+            start = now
             last = self._last_start.get(host)
-            start = now if last is None else max(now, last + gap)
+            if last is not None:
+                start = max(start, last + self._fixed_gap(host))
+            ended = self._last_end.get(host)
+            if ended is not None:
+                start = max(start, ended + self._rest(host))
             self._last_start[host] = start
         if start > now:
             self._sleep(start - now)
+
+    def _fixed_gap(self, host: str) -> float:
+        """The configured gap (``delay_seconds`` or crawl-delay); call with the lock held."""
+        return max(self.policy.delay_seconds, self._crawl_delay.get(host, 0.0))
+
+    def _rest(self, host: str) -> float:
+        """The adaptive rest after a response; call with the lock held."""
+        policy = self.policy
+        pace = self._pace.get(host)
+        if pace is None or not policy.adaptive_delay:
+            return 0.0
+        by_latency = 0.0
+        if pace.latency is not None and pace.latency >= policy.slow_latency:
+            by_latency = pace.latency * policy.adaptive_factor
+        return min(policy.max_adaptive_delay, max(by_latency, pace.backoff))
+
+    def _gap(self, host: str) -> float:
+        """The effective gap of ``host``; call with the lock held."""
+        return max(self._fixed_gap(host), self._rest(host))
+
+    def _observe(self, url: str, sent: float, signal: str, cause: str) -> None:
+        """Fold one exchange with ``url``'s host into its pace.
+
+        ``sent`` is when the request left (on the politeness clock); now is when its answer
+        (or failure) arrived. ``signal`` is ``_HEALTHY`` (the latency counts as measured and
+        the overload backoff shrinks), ``_DEGRADED`` (a 5xx: it cannot make the host look
+        faster) or ``_OVERLOADED`` (same, and the host's gap is multiplied by
+        ``overload_factor``, at least to ``backoff_seconds``; answers to requests sent
+        before the last increase do not multiply it again, so that the threads of a shard
+        hitting one overloaded host count as one signal). ``cause`` names the answer in logs.
+        """
+        policy = self.policy
+        if not policy.adaptive_delay:
+            return
+        host = _host_key(url)
+        message: tuple[Any, ...] | None = None
+        with self._host_lock:
+            now = self._clock()
+            self._last_end[host] = max(now, self._last_end.get(host, now))
+            pace = self._pace.setdefault(host, _HostPace())
+            latency = max(0.0, now - sent)
+            if signal != _HEALTHY and pace.latency is not None:
+                latency = max(latency, pace.latency)
+            if pace.latency is None:
+                pace.latency = latency
+            else:
+                pace.latency += policy.latency_smoothing * (latency - pace.latency)
+            if signal == _OVERLOADED:
+                if pace.backoff_since is None or sent >= pace.backoff_since:
+                    raised = max(self._gap(host) * policy.overload_factor, policy.backoff_seconds)
+                    pace.backoff = min(policy.max_adaptive_delay, raised)
+                    pace.backoff_since = now
+            elif signal == _HEALTHY and pace.backoff:
+                pace.backoff *= ADAPTIVE_RECOVERY
+                if pace.backoff < _NEGLIGIBLE_SECONDS:
+                    pace.backoff = 0.0
+            message = self._pace_change(host, pace, cause)
+        if message is not None:
+            log.info(*message)
+
+    def _pace_change(self, host: str, pace: _HostPace, cause: str) -> tuple[Any, ...] | None:
+        """The INFO line to log when the adaptive gap of ``host`` changed materially, if it
+        did (lock held): slowing down, moving by half or more, or back to the fixed gap."""
+        fixed, gap = self._fixed_gap(host), self._gap(host)
+        if gap <= fixed:
+            if pace.reported is None:
+                return None
+            pace.reported = None
+            return ("pacing %s: back to %.2f s between requests after %s", host, gap, cause)
+        was = fixed if pace.reported is None else pace.reported
+        if abs(gap - was) < max(_LOG_CHANGE_SECONDS, _LOG_CHANGE_RATIO * was):
+            return None
+        pace.reported = gap
+        return (
+            "pacing %s: %.2f s between requests (was %.2f s) after %s; "
+            "average latency %.3f s, overload backoff %.2f s",
+            host,
+            gap,
+            was,
+            cause,
+            pace.latency or 0.0,
+            pace.backoff,
+        )
 
     # --- one request -----------------------------------------------------------------------
 
@@ -570,18 +735,28 @@ class Fetcher:
         """Send one request: the response to keep, or the seconds to wait before a retry."""
         self._wait_for_turn(url)
         started = time.monotonic()
+        sent = self._clock()  # the host's latency is measured on the politeness clock
         chain.fetched_at = datetime.now(UTC)
         try:
             response = self._send(url, method, self._validators(url, method, chain))
             try:
+                status = response.status_code
                 headers = {key.lower(): value for key, value in response.headers.items()}
-                wait = self._retry_wait(response.status_code, headers, retries)
+                wait = self._retry_wait(status, headers, retries)
                 if wait is not None:
+                    self._observe(url, sent, _load_signal(status, None), f"HTTP {status}")
                     return wait
                 deadline = started + self.policy.max_seconds
-                return self._read_response(response, headers, chain, deadline)
+                kept = self._read_response(response, headers, chain, deadline)
+                cause = f"HTTP {status}" if kept.error is None else f"HTTP {status} ({kept.error})"
+                self._observe(url, sent, _load_signal(status, kept.error), cause)
+                return kept
             finally:
                 response.close()
+        except _Failure as failure:
+            if failure.retryable:  # timeouts and refused or reset connections
+                self._observe(url, sent, _OVERLOADED, failure.error)
+            raise
         finally:
             chain.network_seconds += time.monotonic() - started
 
@@ -715,6 +890,15 @@ def _classify(exc: BaseException, url: str) -> _Failure:
     if isinstance(exc, (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError)):
         return _Failure("connect", f"{where} sent a body that cannot be decoded: {reason}")
     return _Failure("connect", f"connection to {where} failed: {reason}", retryable=True)
+
+
+def _load_signal(status: int, error: str | None) -> str:
+    """What an answer says about its host's load (see ``Fetcher._observe``)."""
+    if status in OVERLOAD_STATUSES or error == "timeout":  # incl. a body dripping too slowly
+        return _OVERLOADED
+    if status >= 500:
+        return _DEGRADED
+    return _HEALTHY
 
 
 def _has_cause(exc: BaseException, kind: type[BaseException]) -> bool:
