@@ -14,9 +14,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
-def run_bench(name: str, *args: str) -> dict:
+def run_bench(name: str, *args: str, timeout: float = 120) -> dict:
     run = subprocess.run([sys.executable, str(BENCH / name), *args], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=timeout)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = run.stdout.strip().splitlines()
     assert lines, run.stderr[-3000:]
@@ -29,14 +29,15 @@ def test_warehouse_load_smoke():
     figures = run_bench("warehouse_load.py", "--findings", "20000", "--shards", "4",
                         "--repeat", "1", "--profile")
     assert figures["benchmark"] == "warehouse_load"
-    for key in ("load_s", "scoring_s", "load_without_scoring_s", "direct_ctas_s",
+    for key in ("load_s", "scoring_s", "merge_s", "direct_ctas_s",
                 "direct_count_s", "schema_insert_s", "ratio_load_direct",
-                "ratio_load_without_scoring_direct", "meets_target", "rows", "profile"):
+                "ratio_merge_direct", "meets_target", "rows", "profile"):
         assert key in figures, key
     assert figures["rows"]["findings"] == 20000
     assert figures["distinct_finding_ids"] == 20000
     assert figures["loaded_counts"]["findings"] == 20000
     assert figures["duplicates_dropped"] == 0
+    assert figures["scores_recomputed_differences"] == 0
     assert figures["rows"]["findings"] > max(
         n for table, n in figures["rows"].items() if table != "findings")
     assert figures["load_s"] > 0 and figures["direct_ctas_s"] > 0
@@ -55,3 +56,45 @@ def test_expectations_vs_pandas_smoke():
     assert figures["all_success_agree"], figures["mismatches"]
     assert figures["success_agree"] == figures["pairs_compared"]
     assert figures["mismatch_count"] == 0, figures["mismatches"]
+
+
+def test_national_cycle_smoke():
+    figures = run_bench("national_cycle.py", "--network", "8", "--subjects", "2",
+                        timeout=600)
+    assert figures["benchmark"] == "national_cycle"
+    assert figures["subjects"] == 2
+    for run in ("first", "rerun"):
+        assert figures[run]["state"] == "success"
+        assert figures[run]["requests"] > 0
+        assert figures[run]["cpu_s_per_subject"] > 0
+        assert figures[run]["presence_accuracy"] > 0.9
+    assert figures["rerun"]["revalidated_304"] > 0
+    assert figures["first"]["revalidated_304"] == 0
+    assert figures["peak_rss_mb"] > 0 and figures["testbed_peak_rss_mb"] > 0
+    projected = figures["projected_national"]
+    assert projected["first"]["wall_s"] > figures["first"]["wall_s"]
+    assert set(figures["meets_target"]) == {"wall_s", "peak_rss_mb", "incremental_wall_s",
+                                            "measured_at_national_size"}
+    assert figures["meets_target"]["measured_at_national_size"] is False
+
+
+def test_run_all_lines_up_each_target_with_the_figure_that_answers_it():
+    sys.path.insert(0, str(BENCH))
+    try:
+        from run_all import targets
+    finally:
+        sys.path.remove(str(BENCH))
+    rows = targets({
+        "harvest_vs_scrapy": {"ratio_pages_per_s": 1.2, "politeness_efficiency": 0.95,
+                              "meets_target": {"pages_per_s": True,
+                                               "politeness_efficiency": True}},
+        "warehouse_load": {"ratio_merge_direct": 1.7, "meets_target": False},
+        "national_cycle": {"peak_rss_mb": 900, "meets_target": {"wall_s": False},
+                           "projected_national": {"first": {"wall_s": 9000},
+                                                  "rerun": {"wall_s": 600}}},
+    })
+    by_figure = {row[0]: row for row in rows}
+    assert by_figure["harvest pages/s, Lupa / Scrapy"][1:] == (1.2, ">= 1.0", True)
+    assert by_figure["warehouse merge / direct read"][3] is False
+    assert by_figure["national cycle wall s (projected from the sample)"][1] == 9000
+    assert "Great Expectations / plain pandas" not in by_figure  # not run: not shown

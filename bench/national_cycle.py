@@ -1,0 +1,320 @@
+"""Benchmark: the national cycle, end to end through Airflow, and its incremental re-run.
+
+Starts the testbed at national size (``--network``, 8,646 portals by default: the whole
+institution list, each portal on its own loopback address, all listening), then runs the
+``lupa_audit`` DAG through Airflow in this process (``dag.test``: the tasks run one after
+another, so Lupa uses one core and the testbed server the other) over ``--subjects`` of them:
+all by default, or an evenly spread sample (every k-th registry row, so every subject type and
+state keeps its share). The same DAG runs a second time over the unchanged network: the
+incremental re-run (conditional requests, unchanged files and their results carried forward).
+
+Per run it reports wall time, CPU seconds of this process (Airflow and every task; the
+testbed server's are reported apart), CPU seconds per subject, peak RSS of this process and of
+the testbed server (Linux ``VmHWM``), requests and bytes, shards and their balance, presence
+accuracy against the testbed's ground truth for the audited subjects, and, when a sample ran,
+the national figures projected linearly to all 8,646 subjects (labelled ``projected``: a
+sample's per-subject cost times 8,646, plus the run's fixed cost; not a measurement).
+
+Targets (issue 6): the national cycle within 2 hours, peak memory within 4 GB, the incremental
+re-run within 20 minutes. ``--profile`` samples the first run with py-spy (every thread,
+``--idle`` off) and prints the functions that take the most time.
+Prints a table and, as its last line, one JSON object with every figure.
+Usage: .venv/bin/python bench/national_cycle.py [--subjects 8646] [--network 8646]
+       [--seed 2026] [--delay 0.02] [--shard-size 25] [--profile] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+NATIONAL = 8646
+TARGETS = {"wall_s": 2 * 3600, "peak_rss_mb": 4096, "incremental_wall_s": 20 * 60}
+BASE = "127.40.0.1"
+
+
+def sample(registry: Path, subjects: int) -> list[str]:
+    """Every k-th subject of the registry (all when ``subjects`` covers it)."""
+    with registry.open(encoding="utf-8", newline="") as handle:
+        ids = [row["subject_id"] for row in csv.DictReader(handle)]
+    if subjects >= len(ids):
+        return ids
+    step = len(ids) / subjects
+    return [ids[int(i * step)] for i in range(subjects)]
+
+
+def filtered_truth(source: Path, target: Path, wanted: set[str]) -> Path:
+    """The ground truth of the audited subjects only (``lupa.evaluation`` reads every row)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("expected_checks.csv", "expected_findings.csv"):
+        with (source / name).open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows = [row for row in reader if row["subject_id"] in wanted]
+            fields = reader.fieldnames
+        with (target / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fields)
+            writer.writeheader()
+            writer.writerows(rows)
+    return target
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of another process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int | str = "self") -> float:
+    """A process's peak resident set (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Profiler:
+    """py-spy sampling this process, for ``--profile``."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        spy = Path(sys.executable).with_name("py-spy")
+        self.process = subprocess.Popen(
+            [str(spy), "record", "--pid", str(os.getpid()), "--format", "raw", "--rate", "20",
+             "--nonblocking", "--output", str(out)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+    def stop(self) -> dict[str, float]:
+        self.process.send_signal(2)  # SIGINT: py-spy writes its output and exits
+        try:
+            self.process.wait(120)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        return top_functions(self.out) if self.out.exists() else {}
+
+
+def top_functions(raw: Path, count: int = 20) -> dict[str, dict[str, float]]:
+    """From py-spy's raw (collapsed stack) output, leaving idle waits out: the share of
+    samples in which each function (dir/file.py:function) is on the stack ("inclusive") and
+    the share in which it is the innermost frame of Lupa's or a library's code ("self"),
+    highest first."""
+    inclusive: Counter = Counter()
+    own: Counter = Counter()
+    total = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not samples.isdigit():
+            continue
+        n = int(samples)
+        frames = [_frame_name(f) for f in stack.split(";")]
+        if _idle(stack.split(";")[-1]):
+            continue
+        total += n
+        for frame in set(frames):
+            inclusive[frame] += n
+        own[frames[-1]] += n
+    if not total:
+        return {}
+    return {"inclusive": {k: round(n / total, 3) for k, n in inclusive.most_common(count)},
+            "self": {k: round(n / total, 3) for k, n in own.most_common(count)}}
+
+
+def _frame_name(frame: str) -> str:
+    # "function (path/to/file.py:123)" -> "file.py:function"
+    name, _, where = frame.partition(" (")
+    path = where.rstrip(")").rsplit(":", 1)[0]
+    return f"{'/'.join(Path(path).parts[-2:])}:{name}"
+
+
+def _idle(frame: str) -> bool:
+    return any(word in frame for word in ("wait (threading", "select (", "_wait_for_tstate",
+                                          "poll (", "sleep", "acquire"))
+
+
+def run(settings, registry: Path, wanted: list[str], args, label: str) -> dict:
+    from lupa.airflow_runner import run_dag
+    from testbed.model import AS_OF
+
+    conf = {"registry": str(registry), "allow_private_networks": True,
+            "delay_seconds": args.delay, "shard_size": args.shard_size,
+            "as_of": AS_OF.isoformat(), "warehouse": str(settings.warehouse)}
+    if len(wanted) < NATIONAL:
+        conf["subjects"] = wanted
+    cpu, started = own_cpu_s(), time.monotonic()
+    result = run_dag(settings, "lupa_audit", conf)
+    wall, cpu = time.monotonic() - started, own_cpu_s() - cpu
+    print(f"{label}: {result.state} in {wall:.0f} s ({cpu:.0f} CPU s)", file=sys.stderr,
+          flush=True)
+    return {"run_id": result.run_id, "state": result.state, "failed_tasks": result.failed_tasks,
+            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "cpu_s_per_subject": round(cpu / len(wanted), 3),
+            "wall_s_per_subject": round(wall / len(wanted), 3)}
+
+
+def warehouse_figures(warehouse: Path, run_id: str) -> dict:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        requests, body, downloaded, revalidated = con.execute(
+            "SELECT count(*), coalesce(sum(bytes), 0), coalesce(sum(downloaded_bytes), 0), "
+            "count(*) FILTER (not_modified) FROM fetches WHERE run_id = ?", [run_id]).fetchone()
+        findings = con.execute("SELECT count(*) FROM findings WHERE run_id = ?",
+                               [run_id]).fetchone()[0]
+    return {"requests": requests, "body_mb": round(body / 2**20, 1),
+            "downloaded_mb": round(downloaded / 2**20, 1), "revalidated_304": revalidated,
+            "findings": findings}
+
+
+def shard_figures(settings, run_id: str) -> dict:
+    from lupa.tasks import MANIFEST, run_dir_name
+
+    manifest = json.loads((settings.home / "runs" / run_dir_name(run_id) / MANIFEST).read_text())
+    shards = manifest.get("shards", [])
+    out = {"shards": len(shards)}
+    work = manifest.get("shard_work") or manifest.get("expected_work")
+    if isinstance(work, list) and work:
+        values = [w if isinstance(w, (int, float)) else w.get("expected_work", 0) for w in work]
+        mean = sum(values) / len(values)
+        out["expected_work_max_over_mean"] = round(max(values) / mean, 3) if mean else None
+    return out
+
+
+def project(first: dict, subjects: int, fixed_s: float) -> dict:
+    """Linear projection of a sample's figures to the national size (not a measurement)."""
+    per_subject = (first["wall_s"] - fixed_s) / subjects
+    return {"wall_s": round(fixed_s + per_subject * NATIONAL),
+            "cpu_s": round(first["cpu_s_per_subject"] * NATIONAL)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=NATIONAL,
+                        help="subjects to audit (an evenly spread sample when fewer than all)")
+    parser.add_argument("--network", type=int, default=NATIONAL,
+                        help="portals the testbed serves (8,646: the national network)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--delay", type=float, default=0.02,
+                        help="politeness delay per host (the testbed answers on loopback)")
+    parser.add_argument("--shard-size", type=int, default=25)
+    parser.add_argument("--profile", action="store_true", help="py-spy the first run")
+    parser.add_argument("--keep", type=Path, help="keep Lupa's home (runs, warehouse) here")
+    args = parser.parse_args(argv)
+
+    load_average = [round(x, 2) for x in os.getloadavg()]
+    tmp = Path(args.keep or tempfile.mkdtemp(prefix="lupa-bench-national-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    os.environ["LUPA_HOME"] = str(tmp / "home")
+    os.environ["LUPA_ALLOW_PRIVATE_NETWORKS"] = "1"
+    os.environ.setdefault("LUPA_HARVEST_THREADS", "8")
+    try:
+        figures = measure(args, tmp, load_average)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print_table(figures)
+    print(json.dumps(figures))
+    ok = figures["first"]["state"] == "success" and figures["rerun"]["state"] == "success"
+    return 0 if ok else 1
+
+
+def measure(args, tmp: Path, load_average: list[float]) -> dict:
+    from dataclasses import replace
+
+    from lupa.config import Settings
+    from lupa.demo import free_port
+    from lupa.evaluation import evaluate
+    from testbed.server import start_subprocess
+
+    settings = Settings.from_env()
+    settings = replace(settings, warehouse=tmp / "home" / "warehouse" / "lupa.duckdb")
+    figures: dict = {"benchmark": "national_cycle", "network": args.network, "seed": args.seed,
+                     "delay_s": args.delay, "shard_size": args.shard_size,
+                     "harvest_threads": settings.harvest_threads,
+                     "load_average_at_start": load_average}
+    started = time.monotonic()
+    with start_subprocess(seed=args.seed, size=args.network, out_dir=tmp / "testbed",
+                          port=free_port(), base=BASE, timeout=600) as testbed:
+        figures["testbed_start_s"] = round(time.monotonic() - started, 1)
+        registry = Path(testbed.out_dir) / "registry.csv"
+        wanted = sample(registry, args.subjects)
+        figures["subjects"] = len(wanted)
+        server_pid = testbed.process.pid
+        profiler = Profiler(tmp / "profile.txt") if args.profile else None
+        server_cpu = process_cpu_s(server_pid)
+        figures["first"] = run(settings, registry, wanted, args, "first run")
+        figures["first"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
+        if profiler:
+            figures["profile"] = profiler.stop()
+        server_cpu = process_cpu_s(server_pid)
+        figures["rerun"] = run(settings, registry, wanted, args, "incremental re-run")
+        figures["rerun"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
+        figures["testbed_peak_rss_mb"] = round(peak_rss_mb(server_pid))
+        truth = filtered_truth(Path(testbed.out_dir) / "ground_truth", tmp / "truth",
+                               set(wanted))
+    figures["peak_rss_mb"] = round(peak_rss_mb())
+    for key in ("first", "rerun"):
+        part = figures[key]
+        if part["state"] == "success":
+            part.update(warehouse_figures(settings.warehouse, part["run_id"]))
+            part.update(shard_figures(settings, part["run_id"]))
+            part["presence_accuracy"] = round(
+                evaluate(settings.warehouse, part["run_id"], truth).accuracy, 4)
+    national = figures["subjects"] >= NATIONAL
+    first, rerun = figures["first"], figures["rerun"]
+    if not national:
+        figures["projected_national"] = {
+            "first": project(first, figures["subjects"], fixed_s=0.0),
+            "rerun": project(rerun, figures["subjects"], fixed_s=0.0),
+            "note": "linear in subjects from the sample; not measured"}
+    basis = figures.get("projected_national", {"first": first, "rerun": rerun})
+    figures["meets_target"] = {
+        "wall_s": basis["first"]["wall_s"] <= TARGETS["wall_s"],
+        "peak_rss_mb": figures["peak_rss_mb"] <= TARGETS["peak_rss_mb"],
+        "incremental_wall_s": basis["rerun"]["wall_s"] <= TARGETS["incremental_wall_s"],
+        "measured_at_national_size": national}
+    return figures
+
+
+def print_table(figures: dict) -> None:
+    print(f"National cycle: {figures['subjects']:,} of {figures['network']:,} testbed subjects "
+          f"(seed {figures['seed']}), delay {figures['delay_s']} s, shards of "
+          f"{figures['shard_size']}; load average at start {figures['load_average_at_start']}")
+    rows = ("state", "wall_s", "cpu_s", "cpu_s_per_subject", "wall_s_per_subject",
+            "testbed_cpu_s", "requests", "downloaded_mb", "revalidated_304", "findings",
+            "shards", "expected_work_max_over_mean", "presence_accuracy")
+    print(f"{'figure':<30}{'first run':>16}{'incremental':>16}")
+    for key in rows:
+        print(f"{key:<30}{str(figures['first'].get(key, '')):>16}"
+              f"{str(figures['rerun'].get(key, '')):>16}")
+    print(f"{'peak RSS, this process (MB)':<30}{figures['peak_rss_mb']:>16}")
+    print(f"{'peak RSS, testbed server (MB)':<30}{figures['testbed_peak_rss_mb']:>16}")
+    if "projected_national" in figures:
+        p = figures["projected_national"]
+        print(f"projected to {NATIONAL:,} subjects (not measured): first run "
+              f"{p['first']['wall_s'] / 3600:.1f} h, incremental {p['rerun']['wall_s'] / 60:.0f} "
+              f"min, {p['first']['cpu_s'] / 3600:.1f} CPU h")
+    print(f"targets (<= 2 h, <= 4 GB, re-run <= 20 min): {figures['meets_target']}")
+    for kind, shares in figures.get("profile", {}).items():
+        print(f"py-spy, first run, share of busy samples ({kind}):")
+        for name, share in shares.items():
+            print(f"  {100 * share:5.1f} %  {name}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
