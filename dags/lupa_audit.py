@@ -15,8 +15,11 @@ the run), which schedules the `lupa_reports` DAG.
 
 Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov).
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =
-all), `law`, `as_of` (YYYY-MM-DD, "today" for freshness rules), `shard_size`,
-`allow_private_networks`, `delay_seconds`, `warehouse`.
+all), `law`, `as_of` (YYYY-MM-DD, "today" for freshness rules), `shard_size` (subjects per
+shard, about) or `shard_count` (shards; wins over `shard_size`), `allow_private_networks`,
+`delay_seconds`, `warehouse`. Shards are balanced by expected work (the requests each
+subject's previous run made) and never more than Airflow's `[core] max_map_length` (nor
+1000): the shards grow instead.
 
 All logic lives in `lupa.tasks`; tasks pass paths, never data. A run that cannot finish is
 recorded in the warehouse with status `failed`.
@@ -70,7 +73,10 @@ default_args = {
         "as_of": Param("", type="string",
                        description="YYYY-MM-DD; empty = the run's logical date"),
         "shard_size": Param(None, type=["null", "integer"], minimum=1,
-                            description="empty = LUPA_SHARD_SIZE"),
+                            description="subjects per shard; empty = LUPA_SHARD_SIZE"),
+        "shard_count": Param(None, type=["null", "integer"], minimum=1,
+                             description="number of shards, wins over shard_size; "
+                                         "empty = LUPA_SHARD_COUNT, else by shard_size"),
         "allow_private_networks": Param(
             None, type=["null", "boolean"],
             description="only honoured where LUPA_ALLOW_PRIVATE_NETWORKS allows it"),

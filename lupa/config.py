@@ -50,7 +50,8 @@ class Settings:
     warehouse: Path
     reports: Path | None = None  # None: $LUPA_HOME/reports
     law: str = "LGTAIP-2015"
-    shard_size: int = 25
+    shard_size: int = 25  # subjects per shard (about)
+    shard_count: int | None = None  # shards per run; when set it wins over shard_size
     harvest_threads: int = 8
     allow_private_networks: bool = False
     delay_seconds: float = 1.0
@@ -75,6 +76,7 @@ class Settings:
             reports=reports.expanduser().resolve(),
             law=_env("LUPA_LAW") or d.law,
             shard_size=_env_number("LUPA_SHARD_SIZE", d.shard_size, int),
+            shard_count=_env_number("LUPA_SHARD_COUNT", d.shard_count, int),
             harvest_threads=_env_number("LUPA_HARVEST_THREADS", d.harvest_threads, int),
             allow_private_networks=_env_bool("LUPA_ALLOW_PRIVATE_NETWORKS",
                                              d.allow_private_networks),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass
@@ -140,10 +141,17 @@ class DocumentReader:
         return relative
 
 
+# A harvest.jsonl line starts with its subject id (PortalHarvest's first field): lines of
+# other subjects are skipped without parsing the whole harvest.
+_LEADING_SUBJECT = re.compile(r'\{\s*"subject_id"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
 def carried_documents(shard_dirs: list[Path], subject_ids: set[str]
                       ) -> dict[tuple[str, str], CarriedDocument]:
     """The reader summaries of ``subject_ids`` in a previous run's shards, by the file's
-    final URL and SHA-256 (``DocumentReader(carried=...)``)."""
+    final URL and SHA-256 (``DocumentReader(carried=...)``); a later shard's summary of
+    the same key wins. The harvest passes only the previous shards that held its subjects
+    (``lupa.tasks.previous_shard_dirs``)."""
     out: dict[tuple[str, str], CarriedDocument] = {}
     for shard in shard_dirs:
         manifest_run = _run_id_of(shard)
@@ -152,6 +160,9 @@ def carried_documents(shard_dirs: list[Path], subject_ids: set[str]
             continue
         with path.open(encoding="utf-8") as handle:
             for line in handle:
+                leading = _LEADING_SUBJECT.match(line)
+                if leading is not None and json.loads(leading.group(1)) not in subject_ids:
+                    continue
                 harvest = json.loads(line)
                 if harvest.get("subject_id") not in subject_ids:
                     continue

@@ -1,6 +1,7 @@
 """The audit run as plain functions; the DAG only wires them together.
 
-prepare_run -> [shard_dir]   reads the registry, writes one directory per shard
+prepare_run -> [shard_dir]   reads the registry, writes one directory per shard (balanced
+                             by expected work, within Airflow's max_map_length)
 harvest_shard(shard_dir)     crawls the shard's portals, writes harvest.jsonl + fetches
 audit_shard(shard_dir)       presence rules -> obligation_checks, findings, resources
 load_run(run_dir, shards)    the single writer: merges every shard into DuckDB
@@ -14,12 +15,14 @@ retry leaves no trace of the failed attempt.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import math
 import os
 import re
 import shutil
+import statistics
 import tempfile
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -46,8 +49,14 @@ DATA_DOCS_FILE = "data_docs.json"
 # Datasets rendered in a shard's Data Docs site: those failing a check, then some passing.
 DOCS_FAILING = 60
 DOCS_PASSING = 10
-# Airflow refuses to map more task instances than [core] max_map_length (1024 by default).
+# Airflow refuses to map more task instances than [core] max_map_length (1024 by default):
+# a run has at most min(MAX_SHARDS, that) shards (``shard_limit``).
 MAX_SHARDS = 1000
+DEFAULT_MAX_MAP_LENGTH = 1024
+# Expected work (requests) of a subject when no subject of the run has a previous run.
+DEFAULT_WORK = 100
+# Per shard: its subjects' expected work and the previous shards holding them (prepare_run).
+SHARD_PLAN = "shard.json"
 
 
 class RunConfigurationError(ValueError):
@@ -96,15 +105,20 @@ def resolve_params(params: dict, settings: Settings | None = None,
             "allow_private_networks was requested but this installation refuses private "
             "addresses (set LUPA_ALLOW_PRIVATE_NETWORKS=1 where that is intended)")
     delay = params.get("delay_seconds")
-    shard_size = params.get("shard_size") or settings.shard_size
-    if int(shard_size) < 1:
-        raise RunConfigurationError(f"shard_size must be at least 1, got {shard_size}")
+    shard_size = _shard_number("shard_size", params.get("shard_size"), "params")
+    if shard_size is None:
+        shard_size = _shard_number("shard_size", settings.shard_size, "LUPA_SHARD_SIZE")
+    # shard_count, when given (param, else LUPA_SHARD_COUNT), wins over shard_size
+    shard_count = _shard_number("shard_count", params.get("shard_count"), "params")
+    if shard_count is None:
+        shard_count = _shard_number("shard_count", settings.shard_count, "LUPA_SHARD_COUNT")
     return {
         "registry": str(Path(registry).expanduser().resolve()),
         "subjects": [str(s).strip() for s in (params.get("subjects") or []) if str(s).strip()],
         "law": params.get("law") or settings.law,
         "as_of": as_of,
-        "shard_size": int(shard_size),
+        "shard_size": shard_size or Settings.shard_size,
+        "shard_count": shard_count,
         "allow_private_networks": settings.allow_private_networks and wants_private is not False,
         "delay_seconds": float(settings.delay_seconds if delay in (None, "") else delay),
         "warehouse": str(Path(params.get("warehouse") or settings.warehouse).resolve()),
@@ -113,15 +127,122 @@ def resolve_params(params: dict, settings: Settings | None = None,
     }
 
 
-def shard_subjects(subjects: list[Subject], shard_size: int) -> list[list[Subject]]:
-    """Round-robin the subjects into shards of about ``shard_size``, never more than
-    MAX_SHARDS (the shard size grows instead) so the mapped tasks stay within Airflow's
-    limit at national scale."""
-    count = min(MAX_SHARDS, max(1, math.ceil(len(subjects) / shard_size)))
+def _shard_number(name: str, value, source: str) -> int | None:
+    """A shard size or count: None when not given (None or empty), else a whole number of
+    at least 1; anything else is a configuration error naming where it came from."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
+        number = int(value.strip())
+    if number is None or number < 1:
+        raise RunConfigurationError(
+            f"{name} must be a whole number of at least 1, got {value!r} ({source})")
+    return number
+
+
+def max_map_length() -> int:
+    """Airflow's ``[core] max_map_length`` (how many task instances one XCom may map), or
+    its default, 1024, where Airflow is not installed or its configuration cannot be read."""
+    try:
+        from airflow.configuration import conf
+    except Exception:  # no Airflow here (or it cannot start): its default limit
+        return DEFAULT_MAX_MAP_LENGTH
+    try:
+        return conf.getint("core", "max_map_length", fallback=DEFAULT_MAX_MAP_LENGTH)
+    except Exception as exc:  # a malformed value: Airflow's default
+        log.warning("cannot read [core] max_map_length (%s); assuming %d", exc,
+                    DEFAULT_MAX_MAP_LENGTH)
+        return DEFAULT_MAX_MAP_LENGTH
+
+
+def shard_limit() -> int:
+    """The most shards a run may have: the mapped harvest and audit tasks must stay within
+    Airflow's ``max_map_length``, and MAX_SHARDS bounds them regardless."""
+    return max(1, min(MAX_SHARDS, max_map_length()))
+
+
+@dataclass
+class ShardPlan:
+    """How a run's subjects are split: the shards (heaviest subject first in each), the
+    expected work of each (requests), and how the count was chosen."""
+
+    shards: list[list[Subject]]
+    work: list[float]  # expected work per shard: the sum of its subjects' costs
+    costs: dict[str, float]  # expected work per subject (known or estimated)
+    wanted: int  # shards the params asked for (shard_count, or subjects / shard_size)
+    limit: int  # min(MAX_SHARDS, [core] max_map_length)
+    capped: bool  # the limit lowered the count: shards are larger than asked
+    known: int  # subjects whose cost is their previous run's request count
+    estimate: float  # the cost assumed for the others
+
+    def summary(self) -> dict:
+        """The run manifest's ``sharding`` entry (benchmarks report balance from it)."""
+        mean = sum(self.work) / len(self.work) if self.work else 0.0
+        top = max(self.work, default=0.0)
+        return {
+            "shards": len(self.shards), "wanted": self.wanted, "limit": self.limit,
+            "capped": self.capped, "subjects": [len(s) for s in self.shards],
+            "expected_work": [round(w, 1) for w in self.work],
+            "work_known": self.known, "work_estimate": round(self.estimate, 1),
+            "max_work": round(top, 1), "mean_work": round(mean, 1),
+            "balance": round(top / mean, 4) if mean else 1.0,
+        }
+
+
+def plan_shards(subjects: list[Subject], shard_size: int | None = None,
+                shard_count: int | None = None, work: dict[str, float] | None = None,
+                limit: int | None = None) -> ShardPlan:
+    """Split the subjects into shards of about equal expected work.
+
+    The count is ``shard_count`` when given, else ``ceil(subjects / shard_size)``; never
+    more than the subjects, nor than ``limit`` (default ``shard_limit()``: the shards grow
+    instead, and that is logged). A subject's expected work is ``work[subject_id]`` (the
+    requests its previous run made) when positive, else the median of the known ones, else
+    DEFAULT_WORK. Longest processing time first: subjects by decreasing cost (ties by
+    subject id) each go to the shard with the least work so far (ties: the lowest number),
+    so the result depends only on the subjects and costs, not on the registry's order, and
+    equal costs deal subjects round-robin (shard sizes differ by at most one).
+    """
+    if not subjects:
+        raise ValueError("no subject to shard")
+    if shard_count is None:
+        wanted = math.ceil(len(subjects) / max(1, shard_size or Settings.shard_size))
+    else:
+        wanted = shard_count
+    wanted = max(1, wanted)
+    limit = max(1, shard_limit() if limit is None else limit)
+    count = min(wanted, len(subjects), limit)
+    capped = count < min(wanted, len(subjects))
+    if capped:
+        log.warning("%d shards wanted for %d subjects, but at most %d can be mapped "
+                    "(min of MAX_SHARDS=%d and Airflow's [core] max_map_length): using %d "
+                    "shards of about %d subjects", wanted, len(subjects), limit, MAX_SHARDS,
+                    count, math.ceil(len(subjects) / count))
+    work = work or {}
+    known = [float(work[s.subject_id]) for s in subjects if (work.get(s.subject_id) or 0) > 0]
+    estimate = statistics.median(known) if known else float(DEFAULT_WORK)
+    costs = {s.subject_id: float(work.get(s.subject_id) or 0) or estimate for s in subjects}
     shards: list[list[Subject]] = [[] for _ in range(count)]
-    for index, subject in enumerate(subjects):
-        shards[index % count].append(subject)
-    return shards
+    loads = [0.0] * count
+    heap = [(0.0, number) for number in range(count)]
+    for subject in sorted(subjects, key=lambda s: (-costs[s.subject_id], s.subject_id)):
+        load, number = heapq.heappop(heap)
+        shards[number].append(subject)
+        loads[number] = load + costs[subject.subject_id]
+        heapq.heappush(heap, (loads[number], number))
+    return ShardPlan(shards, loads, costs, wanted, limit, capped, len(known), estimate)
+
+
+def shard_subjects(subjects: list[Subject], shard_size: int | None = None,
+                   shard_count: int | None = None, work: dict[str, float] | None = None
+                   ) -> list[list[Subject]]:
+    """The shards of ``plan_shards`` alone."""
+    return plan_shards(subjects, shard_size, shard_count, work).shards
 
 
 def _select(subjects: list[Subject], wanted: list[str], registry: str) -> list[Subject]:
@@ -159,16 +280,26 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
     write_table(run_dir, "registry_errors", [
         {"run_id": run_id, "line": i.line, "column_name": i.column, "value": i.value,
          "message": i.message} for i in registry.issues])
+    started_at = datetime.now(UTC)
+    as_of, ids = date.fromisoformat(conf["as_of"]), [s.subject_id for s in subjects]
+    priors = previous_run_rows(Path(conf["warehouse"]), _PRIOR_FETCHES, run_id, ids, as_of,
+                               started_at, out=run_dir / PRIORS_FILE)
+    work = dict(previous_run_rows(Path(conf["warehouse"]), _PREVIOUS_WORK, run_id, ids, as_of,
+                                  started_at) or [])
+    plan = plan_shards(subjects, conf["shard_size"], conf["shard_count"], work)
+    previous = previous_shard_map(Path(conf["home"]), priors, plan.shards)
     shard_dirs = []
-    for number, members in enumerate(shard_subjects(subjects, conf["shard_size"])):
+    for number, (members, expected, held) in enumerate(
+            zip(plan.shards, plan.work, previous, strict=True)):
         shard_dir = run_dir / "shards" / f"{number:04d}"
         _write_json(shard_dir / SUBJECTS_FILE, [asdict(s) for s in members])
+        _write_json(shard_dir / SHARD_PLAN, {
+            "expected_work": round(expected, 1),
+            "subject_work": {s.subject_id: plan.costs[s.subject_id] for s in members},
+            "previous_shards": held})
         shard_dirs.append(str(shard_dir))
-    started_at = datetime.now(UTC)
-    priors = previous_run_rows(Path(conf["warehouse"]), _PRIOR_FETCHES, run_id,
-                               [s.subject_id for s in subjects],
-                               date.fromisoformat(conf["as_of"]), started_at,
-                               out=run_dir / PRIORS_FILE)
+    _remove_stale_shards(run_dir, shard_dirs)
+    sharding = plan.summary()
     _write_json(run_dir / MANIFEST, {
         "run_id": run_id, "started_at": started_at.isoformat(), **conf,
         "priors": str(priors) if priors else None,
@@ -177,10 +308,77 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
         "subjects_selected": len(subjects),
         "registry_issues": [asdict(issue) for issue in registry.issues],
         "shards": shard_dirs,
+        "sharding": sharding,
     })
-    log.info("run %s: %d subjects in %d shards (%d registry rows rejected)", run_id,
-             len(subjects), len(shard_dirs), registry.rejected_rows)
+    log.info("run %s: %d subjects in %d shards (%d registry rows rejected); expected work "
+             "per shard max %.1f, mean %.1f requests (%d subjects known from their previous "
+             "run, the others estimated at %.1f)", run_id, len(subjects), len(shard_dirs),
+             registry.rejected_rows, sharding["max_work"], sharding["mean_work"], plan.known,
+             plan.estimate)
     return shard_dirs
+
+
+def _remove_stale_shards(run_dir: Path, shard_dirs: list[str]) -> None:
+    """A retried prepare that makes fewer shards removes the extra ones of the attempt
+    before, so that nothing (the next run's previous_shard_map) mistakes them for shards."""
+    keep = {Path(d).name for d in shard_dirs}
+    for stale in sorted((run_dir / "shards").iterdir()):
+        if stale.name not in keep and stale.is_dir():
+            shutil.rmtree(stale)
+
+
+def previous_shard_map(home: Path, priors: Path | None, shards: list[list[Subject]]
+                       ) -> list[dict[str, list[str]]]:
+    """Per new shard, ``{previous run: [its shard directories]}``: the runs ``load_priors``
+    names for the shard's subjects (their previous runs, from ``priors``), each with only
+    the shards of that run that held any of the shard's subjects (per its ``subjects.json``;
+    a shard whose subjects cannot be read is kept, to be safe). The harvest reads carried
+    summaries and the audit carried expectation results there alone, instead of every shard
+    of those runs, and finds the same rows: a shard's files only hold its own subjects."""
+    import duckdb
+
+    if not priors or not Path(priors).exists():
+        return [{} for _ in shards]
+    with duckdb.connect() as con:  # a national run's priors: about a million rows
+        pairs = con.execute("SELECT DISTINCT subject_id, previous_run FROM read_parquet($path)",
+                            {"path": str(priors)}).fetchall()
+    runs_of: dict[str, set[str]] = {}
+    for subject_id, run in pairs:
+        runs_of.setdefault(subject_id, set()).add(run)
+    held: dict[str, dict[str, set[Path]]] = {}  # run -> subject -> its shard directories
+    unknown: dict[str, set[Path]] = {}  # run -> shards whose subjects cannot be read
+    for run in sorted({run for runs in runs_of.values() for run in runs}):
+        held[run], unknown[run] = {}, set()
+        for shard in (home / "runs" / run_dir_name(run) / "shards").glob("*"):
+            try:
+                members = [row["subject_id"] for row in _read_json(shard / SUBJECTS_FILE)]
+            except (OSError, ValueError, TypeError, KeyError):
+                unknown[run].add(shard)
+                continue
+            for subject_id in members:
+                held[run].setdefault(subject_id, set()).add(shard)
+    out = []
+    for members in shards:
+        ids = [s.subject_id for s in members]
+        out.append({run: [str(d) for d in sorted(
+            {d for i in ids for d in held[run].get(i, ())} | unknown[run])]
+            for run in sorted({run for i in ids for run in runs_of.get(i, ())})})
+    return out
+
+
+def previous_shard_dirs(shard_dir: str | Path, home: str | Path, runs
+                        ) -> dict[str, list[Path]]:
+    """The shard directories of each of ``runs`` (previous runs) that may hold this shard's
+    subjects: those ``prepare_run`` recorded in the shard's SHARD_PLAN, or, for a run it did
+    not record (a shard prepared by an older version), every shard of that run."""
+    recorded = _read_json(Path(shard_dir) / SHARD_PLAN, default={}).get("previous_shards")
+    out = {}
+    for run in sorted(runs):
+        if recorded is not None and run in recorded:
+            out[run] = [Path(d) for d in recorded[run]]
+        else:
+            out[run] = sorted((Path(home) / "runs" / run_dir_name(run) / "shards").glob("*"))
+    return out
 
 
 def run_dir_of(shard_dir: str | Path) -> Path:
@@ -248,10 +446,10 @@ def harvest_shard(shard_dir: str) -> str:
     path = Path(shard_dir)
     ids = {s.subject_id for s in subjects}
     priors, previous_runs = load_priors(manifest.get("priors"), ids)
+    # only the previous shards that held this shard's subjects (prepare_run recorded them)
     reader.carried = carried_documents(
-        [shard for run in previous_runs
-         for shard in sorted((Path(manifest["home"]) / "runs" / run_dir_name(run) / "shards")
-                             .glob("*"))], ids)
+        [shard for shards in previous_shard_dirs(path, manifest["home"], previous_runs).values()
+         for shard in shards], ids)
     with WarcArchive(path / EVIDENCE_FILE) as archive, \
             Fetcher(_fetch_policy(manifest), archive=archive, priors=priors) as fetcher, \
             ThreadPoolExecutor(max_workers=max(1, settings["harvest_threads"])) as pool:
@@ -309,7 +507,8 @@ def audit_shard(shard_dir: str) -> str:
             carried.update({(subject.subject_id, url): summary["carried_from"]
                             for url, summary in _published_files(harvest).items()
                             if summary.get("carried_from")})
-    reused = carried_expectation_rows(Path(manifest["home"]), run_id, datasets, carried)
+    reused = carried_expectation_rows(Path(manifest["home"]), run_id, datasets, carried,
+                                      shard_dir=path)
     fresh = [d for d in datasets if (d[0], d[2]) not in reused]
     quality, docs_index = validate_shard_datasets(
         path, fresh, run_id, as_of, manifest["law"],
@@ -427,18 +626,27 @@ class QualityResults:
 
 
 def carried_expectation_rows(home: Path, run_id: str, datasets: list,
-                             carried: dict[tuple[str, str], str]) -> dict:
+                             carried: dict[tuple[str, str], str],
+                             shard_dir: str | Path | None = None) -> dict:
     """The previous run's expectation rows of every dataset carried forward unchanged
     ((subject, url) -> rows, run_id set to this run, observed_run kept): those datasets are
-    not validated again. A dataset whose rows cannot be found is validated as usual."""
+    not validated again. A dataset whose rows cannot be found is validated as usual. With
+    ``shard_dir`` (this run's shard), only the previous shards that held its subjects are
+    read (``previous_shard_dirs``); without, every shard of each previous run."""
     import pyarrow.parquet as pq
 
     wanted = {(d[0], d[2]) for d in datasets if (d[0], d[2]) in carried}
     if not wanted:
         return {}
+    runs = sorted({carried[key] for key in wanted})
+    if shard_dir is not None:
+        shards_of = previous_shard_dirs(shard_dir, home, runs)
+    else:
+        shards_of = {run: sorted((home / "runs" / run_dir_name(run) / "shards").glob("*"))
+                     for run in runs}
     out: dict[tuple[str, str], list[dict]] = {}
-    for previous in sorted({carried[key] for key in wanted}):
-        for shard in sorted((home / "runs" / run_dir_name(previous) / "shards").glob("*")):
+    for previous in runs:
+        for shard in shards_of[previous]:
             path = shard / "expectation_results.parquet"
             if not path.exists():
                 continue
@@ -528,9 +736,10 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
         "registry_errors": manifest["registry_rejected_rows"],
         "error": (f"{len(failed)} subject(s) could not be audited because of an internal "
                   f"error: {', '.join(failed[:20])}") if failed else None,
-        "params": json.dumps({k: manifest[k] for k in ("subjects", "shard_size",
-                                                         "allow_private_networks",
-                                                         "delay_seconds")}),
+        "params": json.dumps({k: manifest.get(k) for k in ("subjects", "shard_size",
+                                                             "shard_count",
+                                                             "allow_private_networks",
+                                                             "delay_seconds")}),
     }
     history_dir = write_history_findings(Path(run_dir), manifest, shard_dirs, catalog)
     # The run directory holds registry_errors.parquet (and history/ the history findings);
@@ -592,6 +801,14 @@ _PRIOR_FETCHES = _PREVIOUS_RUNS + """
     QUALIFY row_number() OVER (PARTITION BY f.subject_id, f.final_url
                                ORDER BY f.fetched_at DESC, f.evidence_ref DESC) = 1"""
 PRIORS_FILE = "prior_fetches.parquet"
+# Each subject's expected work for shard balancing: the requests its previous run made
+# (an unreachable portal's few; none recorded, e.g. Lupa failed on it: unknown).
+_PREVIOUS_WORK = _PREVIOUS_RUNS + """
+    SELECT p.subject_id, count(f.subject_id) AS requests
+    FROM previous AS p
+    LEFT JOIN fetches AS f ON f.run_id = p.run_id AND f.subject_id = p.subject_id
+    WHERE p.n = 1
+    GROUP BY p.subject_id"""
 
 
 def previous_run_rows(warehouse: Path, query: str, run_id: str, subjects: list[str],

@@ -21,3 +21,14 @@ def test_values_and_errors(monkeypatch, tmp_path):
     monkeypatch.setenv("LUPA_MAX_PAGES", "many")
     with pytest.raises(ValueError, match="LUPA_MAX_PAGES='many' is not a valid int"):
         Settings.from_env()
+
+
+def test_shard_count_is_optional(monkeypatch):
+    monkeypatch.setenv("LUPA_SHARD_COUNT", "")
+    assert Settings.from_env().shard_count is None
+    monkeypatch.setenv("LUPA_SHARD_COUNT", "340")
+    assert Settings.from_env().shard_count == 340
+    assert Settings.from_env().as_dict()["shard_count"] == 340
+    monkeypatch.setenv("LUPA_SHARD_COUNT", "lots")
+    with pytest.raises(ValueError, match="LUPA_SHARD_COUNT='lots' is not a valid int"):
+        Settings.from_env()

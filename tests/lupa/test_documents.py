@@ -89,3 +89,38 @@ def test_an_unchanged_file_is_carried_forward_not_read_again(tmp_path):
     assert (reader.read, reader.reused) == (0, 2) and same_bytes["carried_from"] == "r1"
     other_type = reader(replace(first, declared_type="text/plain"))
     assert reader.read == 1 and "carried_from" not in other_type  # read as usual
+
+
+def test_carried_documents_skip_other_subjects_without_parsing_them(tmp_path, monkeypatch):
+    import json
+
+    import lupa.documents as documents
+    from lupa.documents import carried_documents
+
+    shard = tmp_path / "runs" / "r1" / "shards" / "0000"
+    shard.mkdir(parents=True)
+    (shard.parent.parent / "manifest.json").write_text(json.dumps({"run_id": "r1"}))
+
+    def line(subject_id, url):
+        return json.dumps({"subject_id": subject_id, "hits": [{"resources": [
+            {"url": url, "sha256": "ab", "document": {"kind": "csv"}}]}]},
+            ensure_ascii=False) + "\n"
+
+    (shard / "harvest.jsonl").write_text(
+        line('ñ"1', "http://p/a.csv") + line("2", "http://p/b.csv")
+        + json.dumps({"hits": [], "subject_id": "3"}) + "\n", encoding="utf-8")
+    parsed = []
+    real = json.loads
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(documents.json, "loads", counting)
+    found = carried_documents([shard], {'ñ"1', "3"})
+    assert [(key, doc.run_id) for key, doc in found.items()] == [
+        (("http://p/a.csv", "ab"), "r1")]
+    # the second subject's line is skipped on its leading id; the third line, whose id is
+    # not first, is parsed whole
+    whole = [text for text in parsed if '"hits"' in text]
+    assert [json.loads(text).get("subject_id") for text in whole] == ['ñ"1', "3"]
