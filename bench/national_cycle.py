@@ -185,14 +185,9 @@ def shard_figures(settings, run_id: str) -> dict:
     from lupa.tasks import MANIFEST, run_dir_name
 
     manifest = json.loads((settings.home / "runs" / run_dir_name(run_id) / MANIFEST).read_text())
-    shards = manifest.get("shards", [])
-    out = {"shards": len(shards)}
-    work = manifest.get("shard_work") or manifest.get("expected_work")
-    if isinstance(work, list) and work:
-        values = [w if isinstance(w, (int, float)) else w.get("expected_work", 0) for w in work]
-        mean = sum(values) / len(values)
-        out["expected_work_max_over_mean"] = round(max(values) / mean, 3) if mean else None
-    return out
+    sharding = manifest.get("sharding") or {}
+    return {"shards": len(manifest.get("shards", [])),
+            "expected_work_max_over_mean": sharding.get("balance")}
 
 
 def project(first: dict, subjects: int, fixed_s: float) -> dict:
