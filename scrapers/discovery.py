@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from itertools import islice
 from typing import Protocol
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -71,6 +72,7 @@ def _fix_mojibake_pair(match: re.Match[str]) -> str:
         return match.group()
 
 
+@lru_cache(maxsize=1 << 16)  # the same link texts and headings recur on every page of a portal
 def normalize_text(text: str) -> str:
     """Lower-case, accents stripped, spaces collapsed; repairs UTF-8 read as windows-1252.
 
@@ -375,6 +377,8 @@ class _CatalogIndex:
     articles: frozenset[int]
     common_article: int | None
     by_token: dict[str, tuple[int, ...]]  # token -> positions in ``entries``
+    # text -> its _title_scores: a portal repeats the same link texts on every page
+    title_scores: dict[str, tuple[_TitleScore, ...]] = field(default_factory=dict, compare=False)
 
 
 _INDEX_CACHE: dict[int, tuple[object, _CatalogIndex]] = {}
@@ -470,7 +474,21 @@ def _padded(text: str) -> str:
     return " " + re.sub(r"[^a-z0-9?]+", " ", normalize_text(text)).strip() + " "
 
 
-def _title_scores(text: str, index: _CatalogIndex) -> list[_TitleScore]:
+_TITLE_SCORES_KEPT = 1 << 15
+
+
+def _title_scores(text: str, index: _CatalogIndex) -> tuple[_TitleScore, ...]:
+    """``_scored_titles``, remembered per catalog index (a bounded memo; the result is a
+    tuple, so no caller can change what the next one gets)."""
+    cached = index.title_scores.get(text)
+    if cached is None:
+        if len(index.title_scores) >= _TITLE_SCORES_KEPT:
+            index.title_scores.clear()
+        cached = index.title_scores[text] = tuple(_scored_titles(text, index))
+    return cached
+
+
+def _scored_titles(text: str, index: _CatalogIndex) -> list[_TitleScore]:
     """Score = 0.65 x the share of the text's rarity-weighted words the title and key
     phrases explain + 0.35 for a key phrase present; a key phrase made of common words
     ("otra información" for Art. 70-XLVIII) still scores at least 0.5."""

@@ -98,7 +98,8 @@ METHODS = ("GET", "HEAD")
 _UNREACHABLE_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "private_address"})
 # What one exchange says about the host's load (see Fetcher._observe).
 _HEALTHY, _DEGRADED, _OVERLOADED = "healthy", "degraded", "overloaded"
-_NEGLIGIBLE_SECONDS = 0.001  # an overload backoff below this is dropped
+_NEGLIGIBLE_SECONDS = 0.001  # an overload backoff or a departure shortfall below this is dropped
+_DEPARTURE_CHECKS = 3
 # A change of the adaptive gap is logged at INFO when it moves by at least this much, in
 # seconds and as a share of the gap last logged.
 _LOG_CHANGE_SECONDS = 0.5
@@ -340,6 +341,7 @@ class Fetcher:
         self._host_lock = threading.Lock()
         self._last_start: dict[str, float] = {}
         self._last_end: dict[str, float] = {}
+        self._departed: dict[str, float] = {}  # when the last request to a host really left
         self._crawl_delay: dict[str, float] = {}
         self._pace: dict[str, _HostPace] = {}
         self._rng = random.Random(self.policy.jitter_seed)
@@ -645,6 +647,25 @@ class Fetcher:
             self._last_start[host] = start
         if start > now:
             self._sleep(start - now)
+        self._depart(host, start)
+
+    def _depart(self, host: str, booked: float) -> None:
+        """Record the request leaving at its slot (or now, if later), after making sure it is
+        not early: a thread that woke late sent later than it booked, while the next slot
+        was booked from the booking, so the next thread checks the actual departure too (a
+        few rounds at most: each wait covers the whole shortfall)."""
+        due = booked
+        for _ in range(_DEPARTURE_CHECKS):
+            with self._host_lock:
+                leaves = max(self._clock(), due)
+                last = self._departed.get(host)
+                short = 0.0 if last is None else last + self._fixed_gap(host) - leaves
+                if short <= _NEGLIGIBLE_SECONDS:
+                    self._departed[host] = leaves if last is None else max(leaves, last)
+                    self._last_start[host] = max(leaves, self._last_start.get(host, leaves))
+                    return
+            self._sleep(short)
+            due = leaves + short
 
     def _fixed_gap(self, host: str) -> float:
         """The configured gap (``delay_seconds`` or crawl-delay); call with the lock held."""

@@ -246,6 +246,21 @@ def test_threads_share_the_per_host_schedule(server, fake_time) -> None:
     assert sorted(fake_time.sleeps) == [1.0, 2.0, 3.0]
 
 
+def test_a_thread_that_woke_late_does_not_let_the_next_request_go_early(server, fake_time):
+    """Thread A booked its slot at t+1 but its sleep overran to t+1.6; thread B had booked
+    t+2 from A's booking. B must wait until A's real departure + the delay, t+2.6."""
+    server.route("/a", respond("a"))
+    fetcher = make_fetcher(server, fake_time, delay_seconds=1.0, obey_robots=False,
+                           adaptive_delay=False)
+    assert fetcher.fetch(server.url("/a")).ok  # leaves at once, t = 1000
+    host = next(iter(fetcher._departed))
+    fetcher._departed[host] = 1001.6  # A left late
+    fake_time.now = 1002.0            # B wakes at its booked slot
+    fetcher._depart(host, booked=1002.0)
+    assert fake_time.sleeps == [0.6]
+    assert fetcher._departed[host] == 1002.6
+
+
 # --- redirects --------------------------------------------------------------------------------
 
 
