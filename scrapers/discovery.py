@@ -881,7 +881,7 @@ def _transparency_score(text: str, title: str, url: str, base_url: str) -> float
 
 def _transparency_links(soup: BeautifulSoup, base: str) -> list[Link]:
     best: dict[str, Link] = {}
-    for anchor in soup.find_all("a", href=True):
+    for anchor in _anchors(soup):
         url = _clean_href(anchor["href"], base)
         if url is None or _is_pnt(url) or is_resource_url(url):
             continue
@@ -916,7 +916,7 @@ def _pnt_links(soup: BeautifulSoup, base: str) -> list[str]:
     """PNT links of the page's own content: the banner most portals put in their header,
     menus, sidebar or footer says nothing about where the obligations are published."""
     found: list[str] = []
-    for anchor in soup.find_all("a", href=True):
+    for anchor in _anchors(soup):
         if _ancestor(anchor, _BLOCK_SCOPES) is not None and not _PNT_AS_SECTION.search(
             normalize_text(_link_text(anchor))
         ):
@@ -1049,7 +1049,7 @@ def _outline(soup: BeautifulSoup) -> dict[int, list[str]]:
     """For every link outside page chrome, the open headings above it, innermost first."""
     stack: list[tuple[int, str]] = []
     result: dict[int, list[str]] = {}
-    for tag in soup.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "a"]):
+    for tag in _tags(soup, ("h1", "h2", "h3", "h4", "h5", "h6", "a")):
         if tag.name == "a":
             if not _ancestor(tag, _BLOCK_SCOPES):
                 result[id(tag)] = [text for _, text in reversed(stack)]
@@ -1069,6 +1069,45 @@ class _TableInfo:
     fraction_tables: set[int]  # id(table)
     data_rows: int
     data_table_ids: set[int]
+
+
+
+# --- one walk of the tree per page -----------------------------------------------------------
+# bs4's find_all builds its matching machinery on every call, and a page is searched some
+# twenty times; classify_page walks the tree once, after removing what it skips, and keeps
+# every tag in document order on the soup until the tree changes again.
+_TAG_INDEX = "_lupa_tags"
+_LABEL_TAGS = ("a", "li", "td", "th", "p", "dt", "h3", "h4", "h5", "span")
+
+
+def _index_tags(soup: Tag) -> None:
+    soup.__dict__[_TAG_INDEX] = [node for node in soup.descendants if isinstance(node, Tag)]
+
+
+def _forget_tags(soup: Tag) -> None:
+    soup.__dict__.pop(_TAG_INDEX, None)
+
+
+def _tags(soup: Tag, names: tuple[str, ...]) -> list[Tag]:
+    """``soup.find_all(list(names))``, from the index when the soup has one."""
+    indexed = soup.__dict__.get(_TAG_INDEX)
+    if indexed is None:
+        return soup.find_all(list(names))
+    return [tag for tag in indexed if tag.name in names]
+
+
+def _holds_row_or_link(item: Tag) -> bool:
+    """``item.find(["tr", "li"]) or item.find("a", href=True)``, without bs4's matcher."""
+    return any(
+        isinstance(node, Tag)
+        and (node.name in ("tr", "li") or (node.name == "a" and node.get("href") is not None))
+        for node in item.descendants
+    )
+
+
+def _anchors(soup: Tag) -> list[Tag]:
+    """``soup.find_all("a", href=True)``."""
+    return [tag for tag in _tags(soup, ("a",)) if tag.get("href") is not None]
 
 
 def _ancestor(node: Tag | NavigableString, names: Iterable[str]) -> Tag | None:
@@ -1096,7 +1135,7 @@ def _cells(row: Tag) -> list[Tag]:
 
 def _tables(soup: BeautifulSoup, base: str) -> _TableInfo:
     info = _TableInfo({}, set(), 0, set())
-    for table in soup.find_all("table"):
+    for table in _tags(soup, ("table",)):
         rows = _direct_rows(table)
         body_rows = [row for row in rows if row.find("td")]
         enumerated = 0
@@ -1138,7 +1177,7 @@ def _lists_fractions(soup: BeautifulSoup) -> bool:
     """True when the page enumerates fractions (three or more distinct ones), which makes
     bare roman numerals in its links and items readable as fractions."""
     seen: set[str] = set()
-    for tag in soup.find_all(["a", "li", "td", "th", "p", "dt", "h3", "h4", "h5", "span"]):
+    for tag in _tags(soup, _LABEL_TAGS):
         opening = " ".join(islice(tag.stripped_strings, 3))[:200]
         fraction = _starts_with_enumerator(opening)
         if fraction:
@@ -1205,8 +1244,8 @@ def _justifications(
     listing several; else one for the whole page (its obligation)."""
     per_ref: list[Justification] = []
     attributed: set[int] = set()
-    for item in soup.find_all(["tr", "li"]):
-        if item.find(["tr", "li"]) or item.find("a", href=True):
+    for item in _tags(soup, ("tr", "li")):
+        if _holds_row_or_link(item):
             continue
         text = " ".join(item.get_text(" ", strip=True).split())
         ref = parse_obligation_ref(text[:120], ctx.article, fraction_context=True)
@@ -1224,6 +1263,7 @@ def _justifications(
     for inline in soup.find_all(_INLINE_TAGS):
         inline.unwrap()  # so that "No se generó <b>información</b>" is one sentence
     soup.smooth()
+    _forget_tags(soup)
     blocks = []
     for element in soup.find_all(string=True):
         parent = element.parent
@@ -1569,11 +1609,12 @@ def classify_page(
     scripts = _script_signals(soup, html or "")
     for tag in soup(list(_SKIP_TAGS)):
         tag.decompose()
+    _index_tags(soup)
     base = _base_url(soup, url)
     title = " ".join((soup.title.get_text(" ", strip=True) if soup.title else "").split())
     headings = [
         " ".join(h.get_text(" ", strip=True).split())
-        for h in soup.find_all(["h1", "h2", "h3", "h4"])
+        for h in _tags(soup, ("h1", "h2", "h3", "h4"))
     ]
     headings = [h for h in headings if h]
     body_text = soup.get_text("\n")
@@ -1622,7 +1663,7 @@ def classify_page(
     analysis.content_text = content[:_CONTENT_KEPT]
     main_h1 = [
         " ".join(h.get_text(" ", strip=True).split())
-        for h in soup.find_all("h1")
+        for h in _tags(soup, ("h1",))
         if _ancestor(h, _BLOCK_SCOPES) is None
     ]
     analysis.signals = _page_signals(scripts, title, main_h1, content, body_text, analysis)
@@ -1710,7 +1751,7 @@ def _page_ref(
         return context, context.article, True
     article = context.article if context else None
     heading_refs = set()
-    for heading in soup.find_all(["h1", "h2", "h3", "h4"]):
+    for heading in _tags(soup, ("h1", "h2", "h3", "h4")):
         ref = parse_obligation_ref(heading.get_text(" ", strip=True)[:200])
         if ref is not None and ref.fraction:
             heading_refs.add(ref.fraction)
@@ -1732,7 +1773,7 @@ def _page_ref(
 
 def _classify_links(soup: BeautifulSoup, ctx: _PageContext, analysis: PageAnalysis) -> None:
     seen_navigation: dict[str, Link] = {}
-    for anchor in soup.find_all("a", href=True):
+    for anchor in _anchors(soup):
         url = _clean_href(anchor["href"], ctx.base)
         if url is None or _is_pnt(url):
             continue
@@ -1777,7 +1818,7 @@ def _embedded(soup: BeautifulSoup, ctx: _PageContext, analysis: PageAnalysis) ->
         match = _REFRESH.search(meta.get("content") or "")
         if match:
             targets.append(match.group(1))
-    for tag in soup.find_all(["frame", "iframe", "embed", "object"]):
+    for tag in _tags(soup, ("frame", "iframe", "embed", "object")):
         targets.append(tag.get("src") or tag.get("data") or "")
     page_host = urlsplit(ctx.base).netloc
     for target in targets:
