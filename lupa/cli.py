@@ -67,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         "law": args.law or settings.law,
         "subjects": args.subjects.split(",") if args.subjects else [],
         "shard_size": args.shard_size or settings.shard_size,
+        "shard_count": args.shard_count,  # None: LUPA_SHARD_COUNT, else by shard size
         "delay_seconds": args.delay_seconds,
     }
     if not Path(conf["registry"]).exists():
@@ -247,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--law", help="obligation catalog (default LGTAIP-2015)")
     run.add_argument("--subjects", help="comma-separated subject ids to audit (default all)")
     run.add_argument("--shard-size", type=int, help="subjects per harvest task")
+    run.add_argument("--shard-count", type=int,
+                     help="harvest tasks (wins over --shard-size; balanced by expected work)")
     run.add_argument("--delay-seconds", type=float, help="politeness delay per host")
     run.add_argument("--allow-private-networks", action="store_true",
                      help="allow loopback/private/link-local portal addresses (testbeds)")

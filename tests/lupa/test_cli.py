@@ -50,6 +50,15 @@ def test_run_without_private_flag_does_not_open_private_networks(recorded_run, t
     assert not recorded_run["allow"]
 
 
+def test_run_passes_a_shard_count_to_the_dag(recorded_run, tmp_path):
+    registry = tmp_path / "r.csv"
+    registry.write_text("x")
+    cli.main(["run", "--registry", str(registry), "--shard-count", "12"])
+    assert recorded_run["conf"]["shard_count"] == 12
+    cli.main(["run", "--registry", str(registry)])
+    assert recorded_run["conf"]["shard_count"] is None
+
+
 def test_run_with_missing_registry(capsys, tmp_path):
     assert cli.main(["run", "--registry", str(tmp_path / "none.csv")]) == 2
     assert "registry not found" in capsys.readouterr().err
