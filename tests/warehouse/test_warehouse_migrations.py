@@ -216,3 +216,28 @@ def test_every_finding_code_and_severity_is_accepted() -> None:
             )
     finally:
         con.close()
+
+
+def test_findings_keep_their_rows_when_the_key_index_goes(db_path: Path,
+                                                          migrations_copy: Path) -> None:
+    """0007 rebuilds findings without the PRIMARY KEY: a warehouse made before it keeps every
+    finding, the vocabulary CHECKs and the views that read findings."""
+    (migrations_copy / "0007_findings_without_index.sql").unlink()
+    con = connect(db_path, migrations_dir=migrations_copy)
+    con.execute("INSERT INTO findings VALUES ('a', 'r1', 's', NULL, 'LINK_BROKEN', 'high', "
+                "'m', NULL), ('b', 'r1', 's', '70-I', 'OUTDATED', 'medium', 'm', 'http://x')")
+    con.close()
+    con = connect(db_path)
+    try:
+        assert schema_version(con) == len(discover_migrations())
+        assert con.execute("SELECT finding_id, code FROM findings ORDER BY 1").fetchall() == [
+            ("a", "LINK_BROKEN"), ("b", "OUTDATED")]
+        kinds = {r[0] for r in con.execute("SELECT constraint_type FROM duckdb_constraints() "
+                                           "WHERE table_name = 'findings'").fetchall()}
+        assert "PRIMARY KEY" not in kinds and "CHECK" in kinds
+        con.execute("SELECT count(*) FROM v_findings").fetchone()
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO findings VALUES (NULL, 'r', 's', NULL, 'LINK_BROKEN', "
+                        "'high', 'm', NULL)")
+    finally:
+        con.close()
