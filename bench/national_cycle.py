@@ -17,10 +17,13 @@ sample's per-subject cost times 8,646, plus the run's fixed cost; not a measurem
 
 Targets (issue 6): the national cycle within 2 hours, peak memory within 4 GB, the incremental
 re-run within 20 minutes. ``--profile`` samples the first run with py-spy (every thread,
-``--idle`` off) and prints the functions that take the most time.
+idle waits left out) and prints the functions that take the most time; ``--profile-gil``
+samples only the thread holding the GIL, i.e. where this process's CPU goes (threads
+waiting for the GIL otherwise count as busy).
 Prints a table and, as its last line, one JSON object with every figure.
 Usage: .venv/bin/python bench/national_cycle.py [--subjects 8646] [--network 8646]
-       [--seed 2026] [--delay 0.02] [--shard-size 25] [--profile] [--keep DIR]
+       [--seed 2026] [--delay 0.02] [--shard-size 25] [--profile | --profile-gil]
+       [--keep DIR]
 """
 
 from __future__ import annotations
@@ -92,12 +95,12 @@ def own_cpu_s() -> float:
 class Profiler:
     """py-spy sampling this process, for ``--profile``."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, gil_only: bool = False) -> None:
         self.out = out
         spy = Path(sys.executable).with_name("py-spy")
         self.process = subprocess.Popen(
             [str(spy), "record", "--pid", str(os.getpid()), "--format", "raw", "--rate", "20",
-             "--nonblocking", "--output", str(out)],
+             "--nonblocking", *(["--gil"] if gil_only else []), "--output", str(out)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def stop(self) -> dict[str, float]:
@@ -208,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="politeness delay per host (the testbed answers on loopback)")
     parser.add_argument("--shard-size", type=int, default=25)
     parser.add_argument("--profile", action="store_true", help="py-spy the first run")
+    parser.add_argument("--profile-gil", action="store_true",
+                        help="py-spy the first run, only the thread holding the GIL")
     parser.add_argument("--keep", type=Path, help="keep Lupa's home (runs, warehouse) here")
     args = parser.parse_args(argv)
 
@@ -250,7 +255,8 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
         wanted = sample(registry, args.subjects)
         figures["subjects"] = len(wanted)
         server_pid = testbed.process.pid
-        profiler = Profiler(tmp / "profile.txt") if args.profile else None
+        profiler = (Profiler(tmp / "profile.txt", gil_only=args.profile_gil)
+                    if args.profile or args.profile_gil else None)
         server_cpu = process_cpu_s(server_pid)
         figures["first"] = run(settings, registry, wanted, args, "first run")
         figures["first"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
