@@ -138,22 +138,15 @@ def plan(dataset: Dataset, suites: dict[str, Suite], fc, max_rows: int):
         if suite is None:
             continue
         for spec in suite.expectations:
-            names: list[str] = []
-            format_id = None
-            for ref in spec.columns:
-                if ref.roles:
-                    header = cols.role(ref)
-                else:
-                    header, format_id = cols.labelled(ref)
-                if header is None and spec.check != "column_present":
-                    break
-                names.append(header if header is not None else ref.label)
-            else:
-                allowed = spec.values.get(format_id or "", ())
-                if spec.check == "in_catalog" and not allowed:
-                    continue
-                key = (dataset.resource_url, spec.id, " | ".join(names) or None)
-                tasks.append(_Task(key, spec, names, tuple(allowed)))
+            found = runner.spec_headers(spec, cols)
+            if found is None:
+                continue
+            names, format_id = found
+            allowed = spec.values.get(format_id or "", ())
+            if spec.check == "in_catalog" and not allowed:
+                continue
+            key = (dataset.resource_url, spec.id, " | ".join(names) or None)
+            tasks.append(_Task(key, spec, names, tuple(allowed)))
     return frame, tasks
 
 

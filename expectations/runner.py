@@ -339,9 +339,10 @@ def _columns(dataset: Dataset, suite: Suite | None, headers: list[str],
     return found
 
 
-def _plan(suite: Suite, spec: ExpectationSpec, cols: _Columns, prep: _Prepared,
-          as_of: dt.date) -> _Planned | None:
-    """The GX kwargs of one expectation on one dataset, or None when it cannot run."""
+def spec_headers(spec: ExpectationSpec, cols: _Columns) -> tuple[list[str], str | None] | None:
+    """The published headers an expectation reads on one dataset (the official label of a
+    column that is absent, for column_present) and the format its labelled columns matched;
+    None when a column it needs is missing."""
     headers: list[str] = []
     format_id = None
     for ref in spec.columns:
@@ -352,6 +353,16 @@ def _plan(suite: Suite, spec: ExpectationSpec, cols: _Columns, prep: _Prepared,
         if header is None and spec.check != "column_present":
             return None
         headers.append(header if header is not None else ref.label)
+    return headers, format_id
+
+
+def _plan(suite: Suite, spec: ExpectationSpec, cols: _Columns, prep: _Prepared,
+          as_of: dt.date) -> _Planned | None:
+    """The GX kwargs of one expectation on one dataset, or None when it cannot run."""
+    found = spec_headers(spec, cols)
+    if found is None:
+        return None
+    headers, format_id = found
     check, params = spec.check, spec.params
     column = headers[0] if headers else None
     if check == "has_rows":
