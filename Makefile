@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: setup browser demo test lint fmt bench clean
+.PHONY: setup browser demo test test-distributed lint fmt bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -35,6 +35,11 @@ demo: setup
 test: setup browser
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest
+
+# Airflow's production topology natively: PostgreSQL, Redis, api-server, scheduler,
+# dag-processor and two Celery workers as processes (also part of `make test`).
+test-distributed: setup
+	$(UV) run --frozen pytest -m distributed
 
 bench: setup
 	$(UV) run --frozen python bench/run_all.py

@@ -13,7 +13,10 @@ SILENT_EDIT), merges every shard into the warehouse and scores the run in one
 transaction, then updates the `lupa_warehouse` Asset (its event names the warehouse and
 the run), which schedules the `lupa_reports` DAG.
 
-Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov).
+Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov;
+`LUPA_AUDIT_SCHEDULE` sets another cron, or `none`). Harvest tasks take their slots from
+the pool `LUPA_HARVEST_POOL` names (default `default_pool`): its slots times
+`LUPA_HARVEST_THREADS` bound the portals crawled at once across all workers.
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =
 all), `law`, `as_of` (YYYY-MM-DD, "today" for freshness rules), `shard_size` (subjects per
 shard, about) or `shard_count` (shards; wins over `shard_size`), `allow_private_networks`,
@@ -33,8 +36,10 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from lupa.assets import WAREHOUSE_ASSET
+from lupa.config import Settings
 
 MEXICO = "America/Mexico_City"
+SETTINGS = Settings.from_env()  # LUPA_AUDIT_SCHEDULE and LUPA_HARVEST_POOL, read at parse time
 
 
 def record_failed_run(context) -> None:
@@ -59,7 +64,7 @@ default_args = {
 @dag(
     dag_id="lupa_audit",
     doc_md=__doc__,
-    schedule="0 4 5 2,5,8,11 *",
+    schedule=SETTINGS.audit_schedule,
     start_date=pendulum.datetime(2025, 1, 1, tz=MEXICO),
     catchup=False,
     max_active_runs=1,
@@ -99,7 +104,8 @@ def lupa_audit():
         except RunConfigurationError as exc:  # retrying cannot fix a missing registry
             raise AirflowFailException(str(exc)) from exc
 
-    @task(max_active_tis_per_dagrun=4, execution_timeout=timedelta(hours=6))
+    @task(max_active_tis_per_dagrun=4, execution_timeout=timedelta(hours=6),
+          pool=SETTINGS.harvest_pool)
     def harvest(shard_dir: str) -> str:
         from lupa.tasks import harvest_shard
 

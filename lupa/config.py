@@ -12,6 +12,8 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONTACT_URL = "https://github.com/lupa-transparencia/lupa#bot"
+# Each quarter, after the publication window closes (5 Feb, May, Aug, Nov), 04:00 Mexico City.
+QUARTERLY = "0 4 5 2,5,8,11 *"
 
 
 def _default_home() -> Path:
@@ -44,6 +46,12 @@ def _env_number(name: str, default, kind):
         raise ValueError(f"{name}={value!r} is not a valid {kind.__name__}") from None
 
 
+def _schedule(value: str | None, default: str | None) -> str | None:
+    if value is None:
+        return default
+    return None if value.lower() in ("none", "manual", "off") else value
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -63,6 +71,8 @@ class Settings:
     contact_url: str = DEFAULT_CONTACT_URL
     retention_runs: int = 0  # run directories to keep (0: all); lupa.retention
     evidence_store: str | None = None  # object-store URL for WARC files (None: run dirs)
+    harvest_pool: str = "default_pool"  # Airflow pool the harvest tasks take slots from
+    audit_schedule: str | None = QUARTERLY  # cron of lupa_audit; None: triggered by hand
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -89,6 +99,8 @@ class Settings:
             contact_url=_env("LUPA_CONTACT_URL") or d.contact_url,
             retention_runs=_env_number("LUPA_RETENTION_RUNS", d.retention_runs, int),
             evidence_store=_env("LUPA_EVIDENCE_STORE"),
+            harvest_pool=_env("LUPA_HARVEST_POOL") or d.harvest_pool,
+            audit_schedule=_schedule(_env("LUPA_AUDIT_SCHEDULE"), d.audit_schedule),
         )
 
     @property

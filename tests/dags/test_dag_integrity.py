@@ -38,6 +38,30 @@ def test_audit_dag_shape(bag):
     assert [a.name for a in outlets] == ["lupa_warehouse"]
     assert dag.params["allow_private_networks"] is None  # installation setting decides
     assert dag.timetable.expression == "0 4 5 2,5,8,11 *"
+    assert dag.get_task("harvest").pool == "default_pool"
+
+
+def _parse_audit_dag(monkeypatch, **env):
+    from airflow.dag_processing.dagbag import DagBag
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    bag = DagBag(dag_folder=str(DAGS / "lupa_audit.py"))
+    assert bag.import_errors == {}
+    return bag.dags["lupa_audit"]
+
+
+def test_schedule_and_harvest_pool_come_from_the_environment(monkeypatch):
+    dag = _parse_audit_dag(monkeypatch, LUPA_AUDIT_SCHEDULE="30 2 10 1,4,7,10 *",
+                           LUPA_HARVEST_POOL="lupa_harvest")
+    assert dag.timetable.expression == "30 2 10 1,4,7,10 *"
+    assert dag.get_task("harvest").pool == "lupa_harvest"
+    assert dag.get_task("audit").pool == "default_pool"
+
+
+def test_schedule_none_means_triggered_by_hand(monkeypatch):
+    dag = _parse_audit_dag(monkeypatch, LUPA_AUDIT_SCHEDULE="none")
+    assert type(dag.timetable).__name__ == "NullTimetable"
 
 
 def test_reports_dag_runs_when_the_warehouse_asset_is_updated(bag):
