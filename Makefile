@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: setup browser demo test test-distributed lint fmt bench clean
+.PHONY: setup debian-packages browser demo test test-distributed lint fmt bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -17,22 +17,29 @@ export UV_PYTHON ?= 3.11
 
 setup: .venv/.synced
 
-# Debian's Chromium, for the browser test of the reports (Playwright drives it; it never
-# downloads a browser). Installed when running as root with apt-get; otherwise say how.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages the tests use: Chromium for the browser test of the reports (Playwright
+# drives it; it never downloads a browser) and docker-compose, which validates
+# docker-compose.yml (there is no Docker engine here). Installed when running as root with
+# apt-get; otherwise say how.
+DEBIAN_PACKAGES := chromium docker-compose
+debian-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get install -y -q chromium >/dev/null || \
-	      { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	    apt-get install -y -q $$missing >/dev/null || \
+	      { apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	  else \
-	    echo "Chromium is missing: install Debian's chromium package for the browser test"; \
-	  fi; }
+	    echo "missing Debian packages:$$missing (install them for the browser and compose tests)"; \
+	  fi; fi
+
+browser: debian-packages
 
 demo: setup
 	$(UV) run --frozen lupa demo
 
-test: setup browser
+test: setup debian-packages
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen pytest
 

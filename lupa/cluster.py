@@ -30,9 +30,9 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
+from lupa.airflow_runner import DAGS_FOLDER
 from lupa.config import PROJECT_ROOT
 
-DAGS_FOLDER = PROJECT_ROOT / "dags"
 ADMIN_USER = "lupa"
 # Pool the audit's harvest tasks take their slots from (LUPA_HARVEST_POOL): slots x
 # LUPA_HARVEST_THREADS is the number of portals crawled at once across the whole cluster.
