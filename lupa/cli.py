@@ -10,19 +10,21 @@ from pathlib import Path
 
 from lupa.config import Settings
 from lupa.demo import DEMO_SEED, DEMO_SIZE
+from warehouse.target import describe, is_lake, resolve_target
 
 
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     if getattr(args, "warehouse", None):
-        settings = replace(settings, warehouse=Path(args.warehouse).expanduser().resolve())
+        warehouse = resolve_target(args.warehouse)
+        settings = replace(settings, warehouse=warehouse if is_lake(warehouse) else Path(warehouse))
     return settings
 
 
 def _print_rows(settings: Settings, run_id: str) -> None:
-    import duckdb
+    from warehouse.schema import connect
 
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+    with connect(settings.warehouse, read_only=True) as con:
         statuses = con.execute(
             "SELECT status, count(*) FROM obligation_checks WHERE run_id = ? GROUP BY 1 "
             "ORDER BY 2 DESC", [run_id]).fetchall()
@@ -206,10 +208,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from warehouse.schema import connect
 
     settings = _settings(args)
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with connect(settings.warehouse) as con:
+    with connect(settings.warehouse) as con:  # a file's folder is created by connect
         version = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
-    print(f"{settings.warehouse}: schema version {version}")
+    print(f"{describe(settings.warehouse)}: schema version {version}")
     return 0
 
 

@@ -55,7 +55,7 @@ def _schedule(value: str | None, default: str | None) -> str | None:
 @dataclass(frozen=True)
 class Settings:
     home: Path
-    warehouse: Path
+    warehouse: Path | str  # a DuckDB file, or a DuckLake connection string (warehouse.lake)
     reports: Path | None = None  # None: $LUPA_HOME/reports
     law: str = "LGTAIP-2015"
     shard_size: int = 25  # subjects per shard (about)
@@ -77,12 +77,15 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         home = Path(_env("LUPA_HOME") or _default_home()).expanduser().resolve()
-        warehouse = Path(_env("LUPA_WAREHOUSE") or home / "warehouse" / "lupa.duckdb")
+        configured = _env("LUPA_WAREHOUSE")
+        # "ducklake:" as in warehouse.target, not imported: DAG files parse this module
+        warehouse = configured if configured and configured.startswith("ducklake:") else Path(
+            configured or home / "warehouse" / "lupa.duckdb").expanduser().resolve()
         d = cls(home=home, warehouse=warehouse)
         reports = Path(_env("LUPA_REPORTS_DIR") or home / "reports")
         return cls(
             home=home,
-            warehouse=warehouse.expanduser().resolve(),
+            warehouse=warehouse,
             reports=reports.expanduser().resolve(),
             law=_env("LUPA_LAW") or d.law,
             shard_size=_env_number("LUPA_SHARD_SIZE", d.shard_size, int),

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+from warehouse.schema import connect
 
 
 @dataclass
@@ -71,7 +71,7 @@ def evaluate(warehouse: str | Path, run_id: str, ground_truth_dir: str | Path,
     for row in _read_csv(truth / "expected_findings.csv"):
         expected_findings[row["code"]].add((row["subject_id"], row["obligation_id"] or ""))
 
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with connect(warehouse, read_only=True) as con:
         observed_checks = {(s, o): st for s, o, st in con.execute(
             "SELECT subject_id, obligation_id, status FROM obligation_checks WHERE run_id = ?",
             [run_id]).fetchall()}

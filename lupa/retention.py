@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from warehouse.schema import connect
+from warehouse.target import target_exists
 
 
 @dataclass
@@ -34,7 +35,7 @@ def prune_runs(home: Path, warehouse: Path, keep: int, dry_run: bool = False) ->
         raise ValueError(f"keep must be at least 1, got {keep}")
     report = PruneReport()
     runs_dir = Path(home) / "runs"
-    if not runs_dir.is_dir() or not Path(warehouse).exists():
+    if not runs_dir.is_dir() or not target_exists(warehouse):
         return report
     con = connect(warehouse, read_only=True, lock_timeout=60)
     try:

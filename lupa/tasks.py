@@ -35,6 +35,7 @@ from audit.presence import audit_presence
 from audit.registry import RegistryError, load_registry
 from audit.subjects import Subject
 from lupa.config import Settings
+from warehouse.target import is_lake, resolve_target, target_exists
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def resolve_params(params: dict, settings: Settings | None = None,
         "shard_count": shard_count,
         "allow_private_networks": settings.allow_private_networks and wants_private is not False,
         "delay_seconds": float(settings.delay_seconds if delay in (None, "") else delay),
-        "warehouse": str(Path(params.get("warehouse") or settings.warehouse).resolve()),
+        "warehouse": resolve_target(params.get("warehouse") or settings.warehouse),
         "home": str(settings.home),
         "settings": settings.as_dict(),
     }
@@ -282,9 +283,9 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
          "message": i.message} for i in registry.issues])
     started_at = datetime.now(UTC)
     as_of, ids = date.fromisoformat(conf["as_of"]), [s.subject_id for s in subjects]
-    priors = previous_run_rows(Path(conf["warehouse"]), _PRIOR_FETCHES, run_id, ids, as_of,
+    priors = previous_run_rows(conf["warehouse"], _PRIOR_FETCHES, run_id, ids, as_of,
                                started_at, out=run_dir / PRIORS_FILE)
-    work = dict(previous_run_rows(Path(conf["warehouse"]), _PREVIOUS_WORK, run_id, ids, as_of,
+    work = dict(previous_run_rows(conf["warehouse"], _PREVIOUS_WORK, run_id, ids, as_of,
                                   started_at) or [])
     plan = plan_shards(subjects, conf["shard_size"], conf["shard_count"], work)
     previous = previous_shard_map(Path(conf["home"]), priors, plan.shards)
@@ -521,6 +522,12 @@ def audit_shard(shard_dir: str) -> str:
     _write_json(path / AUDIT_ERRORS, errors)
     _write_json(path / DATA_DOCS_FILE, {"index": str(docs_index) if docs_index else None,
                                         **quality.stats, "errors": quality.errors})
+    if is_lake(manifest["warehouse"]):  # several workers commit to a DuckLake at once
+        from warehouse.loader import commit_shard
+
+        committed = commit_shard(manifest["warehouse"], run_id, path)
+        log.info("committed shard %s to the lake: %s rows (%d attempt(s))", path.name,
+                 committed.rows, committed.attempts)
     return shard_dir
 
 
@@ -757,7 +764,7 @@ def load_run(run_dir: str, shard_dirs: list[str]) -> dict:
     if keep:
         from lupa.retention import prune_runs
 
-        pruned = prune_runs(Path(manifest["home"]), Path(manifest["warehouse"]), keep)
+        pruned = prune_runs(Path(manifest["home"]), manifest["warehouse"], keep)
         summary["pruned_run_dirs"] = pruned.removed
         log.info("retention (%d runs): removed %d run directories, %.1f MB", keep,
                  len(pruned.removed), pruned.freed_bytes / 2**20)
@@ -811,13 +818,13 @@ _PREVIOUS_WORK = _PREVIOUS_RUNS + """
     GROUP BY p.subject_id"""
 
 
-def previous_run_rows(warehouse: Path, query: str, run_id: str, subjects: list[str],
+def previous_run_rows(warehouse: str, query: str, run_id: str, subjects: list[str],
                       as_of: date, started_at: datetime, out: Path | None = None):
     """Rows of ``query`` (one of the _PREVIOUS_* queries) over each subject's previous run;
     with ``out``, written there as Parquet instead. None when there is no warehouse yet."""
     from warehouse.schema import connect
 
-    if not warehouse.exists() or not subjects:
+    if not target_exists(warehouse) or not subjects:
         return None
     params = {"run_id": run_id, "subjects": subjects, "as_of": as_of,
               "started_at": started_at.astimezone(UTC).replace(tzinfo=None)}
@@ -848,7 +855,7 @@ def write_history_findings(run_dir: Path, manifest: dict, shard_dirs: list[str],
                          for row in read_table(shard, "obligation_checks")})
     subjects = sorted({subject for subject, _ in statuses})
     as_of = date.fromisoformat(manifest["as_of"])
-    rows = previous_run_rows(Path(manifest["warehouse"]), _PREVIOUS_VERSIONS,
+    rows = previous_run_rows(manifest["warehouse"], _PREVIOUS_VERSIONS,
                              manifest["run_id"], subjects, as_of,
                              datetime.fromisoformat(manifest["started_at"]))
     previous = [Version(*row) for row in rows or []]
@@ -904,8 +911,9 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     from warehouse.loader import mark_run_failed
 
     settings = Settings.from_env()
-    warehouse = Path(params.get("warehouse") or settings.warehouse).resolve()
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    warehouse = resolve_target(params.get("warehouse") or settings.warehouse)
+    if not is_lake(warehouse):
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
     mark_run_failed(warehouse, run_id, reason)
 
 

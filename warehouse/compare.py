@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.lake import attach
 from warehouse.schema import connect
+from warehouse.target import is_lake
 
 COMPARED_TABLES: tuple[str, ...] = (
     "run_subjects",
@@ -61,12 +63,16 @@ def compared_columns(con, table: str, database: str = "a") -> list[str]:
 def run_differences(warehouse_a: Path | str, run_a: str, warehouse_b: Path | str, run_b: str,
                     tables: tuple[str, ...] = COMPARED_TABLES) -> list[TableDifference]:
     """The tables where run ``run_a`` of ``warehouse_a`` and ``run_b`` of ``warehouse_b``
-    differ (empty when they agree on every compared row, duplicates counted)."""
+    differ (empty when they agree on every compared row, duplicates counted). Either may be
+    a DuckDB file or a DuckLake."""
     con = connect(":memory:")
     try:
-        for alias, path in (("a", warehouse_a), ("b", warehouse_b)):
-            connect(path, read_only=True).close()  # refuses an unmigrated warehouse clearly
-            con.execute(f"ATTACH '{_quoted(path)}' AS {alias} (READ_ONLY)")
+        for alias, target in (("a", warehouse_a), ("b", warehouse_b)):
+            connect(target, read_only=True).close()  # refuses an unmigrated warehouse clearly
+            if is_lake(target):
+                attach(con, str(target), alias, read_only=True)
+            else:
+                con.execute(f"ATTACH '{_quoted(target)}' AS {alias} (READ_ONLY)")
         return [diff for table in tables
                 if (diff := _table_difference(con, table, run_a, run_b)) is not None]
     finally:

@@ -26,8 +26,10 @@ import pyarrow.parquet as pq
 
 from audit.scoring import ScoringConfig, load_scoring
 from warehouse import shards
+from warehouse.lake import STAGED_TABLES
 from warehouse.schema import WarehouseError, connect, rollback
 from warehouse.scoring import CONFIG_TABLES, RESULT_TABLES, compute_scores
+from warehouse.target import describe, is_lake
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
@@ -55,6 +57,9 @@ _SHARD_LOADED = (
 )
 # Outranks every shard position, so rows passed to load_run win over shard rows.
 _ARGUMENT_RANK = 2**31 - 1
+# Shard files outrank rows a shard staged in a DuckLake (the run's own files come last).
+_FILE_RANK = 1_000_000
+_COMMIT_ATTEMPTS = 8
 _MAX_ERROR_TEXT = 4000
 _OPTIONAL_SUBJECT_TEXT = frozenset({"acronym", "state", "transparency_url"})
 
@@ -156,7 +161,9 @@ def load_run(
     try:
         if run_row.get("started_at") is None:
             run_row["started_at"] = _started_at(con, run_id)
-        loader = _Load(run_id, run_row["started_at"], files)
+        staged = _committed_shards(con, run_id, shard_dirs) if is_lake(db_path) else {}
+        files, missing = _without_committed(files, missing, staged)
+        loader = _Load(run_id, run_row["started_at"], files, staged)
         con.begin()
         try:
             loader.run(con, subject_rows, obligation_rows)
@@ -172,6 +179,8 @@ def load_run(
             scoring_started = time.monotonic()
             loader.counts["scores"] = compute_scores(con, run_id, scoring)
             scoring_s = time.monotonic() - scoring_started
+            if is_lake(db_path):
+                _clear_staging(con, run_id)
             con.commit()
         except BaseException as exc:
             rollback(con)
@@ -194,15 +203,121 @@ def load_run(
     )
 
 
+@dataclass(frozen=True)
+class CommitReport:
+    """What ``commit_shard`` staged in the lake: rows per table, and the attempts it took
+    (concurrent commits from other workers can conflict, and are retried)."""
+
+    run_id: str
+    shard: str
+    rows: dict[str, int]
+    attempts: int
+
+
+def shard_key(shard_dir: Path | str) -> str:
+    """How a shard is named in the lake's staging tables: its absolute directory (the same on
+    every worker, which share the runs volume)."""
+    return str(Path(shard_dir).absolute())
+
+
+def commit_shard(target: str, run_id: str, shard_dir: Path | str) -> CommitReport:
+    """Stage one audited shard's rows in a DuckLake warehouse, from the worker that made
+    them, in one transaction: the shard's earlier staged rows (a retried task) are replaced.
+    Nothing is visible to analysts until the run's load publishes every staged shard.
+    """
+    if not is_lake(target):
+        raise ValueError(f"commit_shard needs a DuckLake warehouse, not {target}")
+    key = shard_key(shard_dir)
+    files, _ = _shard_files([shard_dir])
+    for attempt in range(1, _COMMIT_ATTEMPTS + 1):
+        con = connect(target)
+        try:
+            con.begin()
+            rows = _stage(con, run_id, key, files)
+            con.execute("DELETE FROM shard_commits WHERE run_id = ? AND shard = ?", [run_id, key])
+            con.execute("INSERT INTO shard_commits VALUES (?, ?, ?, ?)",
+                        [run_id, key, _utc_now(), sum(rows.values())])
+            con.commit()
+            return CommitReport(run_id, key, rows, attempt)
+        except duckdb.TransactionException as exc:  # another worker committed first
+            rollback(con)
+            if attempt == _COMMIT_ATTEMPTS:
+                raise LoadError(f"committing shard {key} of run {run_id!r} to "
+                                f"{describe(target)} kept conflicting with other commits "
+                                f"({attempt} attempts): {exc}") from exc
+            time.sleep(min(0.2 * 2 ** attempt, 5.0))
+        except duckdb.Error as exc:
+            rollback(con)
+            raise LoadError(f"committing shard {key} of run {run_id!r} to "
+                            f"{describe(target)} failed and was rolled back: {exc}") from exc
+        finally:
+            con.close()
+    raise AssertionError("unreachable")
+
+
+def _stage(con: duckdb.DuckDBPyConnection, run_id: str, key: str,
+           files: dict[str, list[Path]]) -> dict[str, int]:
+    rows = {}
+    for table in STAGED_TABLES:
+        params = {"run": run_id, "shard": key}
+        if con.execute(f"SELECT 1 FROM staged_{table} WHERE run_id = $run AND shard = $shard "
+                       "LIMIT 1", params).fetchone():
+            con.execute(f"DELETE FROM staged_{table} WHERE run_id = $run AND shard = $shard",
+                        params)
+        paths = files.get(table, [])
+        rows[table] = 0
+        if not paths:
+            continue
+        _check_run_ids(con, run_id, table, paths)
+        names = ", ".join(c.name for c in shards.SCHEMAS[table])
+        source = _parquet_source(con, table, paths)
+        con.execute(f"INSERT INTO staged_{table} ({names}, shard, _row) "
+                    f"SELECT {names}, $shard, _row FROM ({source})",
+                    {"files": [str(p) for p in paths], "shard": key})
+        rows[table] = _count_rows(con, paths)
+    return rows
+
+
+def _committed_shards(con: duckdb.DuckDBPyConnection, run_id: str,
+                      shard_dirs: Sequence[Path | str]) -> dict[str, int]:
+    """The load's shards that staged their rows in the lake: key -> position in the load."""
+    committed = {row[0] for row in con.execute(
+        "SELECT shard FROM shard_commits WHERE run_id = ?", [run_id]).fetchall()}
+    return {shard_key(d): position for position, d in enumerate(shard_dirs, start=1)
+            if shard_key(d) in committed}
+
+
+def _without_committed(files: dict[str, list[Path]], missing: list[Path],
+                       staged: dict[str, int]) -> tuple[dict[str, list[Path]], list[Path]]:
+    """The staged tables' files of committed shards are read from the lake instead."""
+    if not staged:
+        return files, missing
+
+    def committed(path: Path) -> bool:
+        return shard_key(path.parent) in staged and path.stem in STAGED_TABLES
+
+    return ({table: [p for p in paths if not committed(p)] for table, paths in files.items()},
+            [p for p in missing if not committed(p)])
+
+
+def _clear_staging(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """The published run's staged rows are gone with the same commit that published them."""
+    for table in STAGED_TABLES:
+        con.execute(f"DELETE FROM staged_{table} WHERE run_id = ?", [run_id])
+    con.execute("DELETE FROM shard_commits WHERE run_id = ?", [run_id])
+
+
 class _Load:
     """The statements of one load; remembers what it is doing so errors can say so."""
 
     def __init__(
-        self, run_id: str, started_at: datetime | None, files: dict[str, list[Path]]
+        self, run_id: str, started_at: datetime | None, files: dict[str, list[Path]],
+        staged: dict[str, int] | None = None,
     ) -> None:
         self.run_id = run_id
         self.started_at = started_at
         self.files = files
+        self.staged = staged or {}  # shards committed to a DuckLake: key -> shard position
         self.counts: dict[str, int] = {}
         self.rows_read: dict[str, int] = {}
         self.stage = "start"
@@ -299,11 +414,17 @@ class _Load:
         names = ", ".join(c.name for c in shards.SCHEMAS["obligations"])
         con.register("_arg_obligations", rows)
         try:
+            # DELETE + INSERT rather than INSERT OR REPLACE: a DuckLake table has no key
             con.execute(
-                f"INSERT OR REPLACE INTO obligations ({names}) "
+                "CREATE OR REPLACE TEMP TABLE _incoming_obligations AS "
                 f"SELECT {names} FROM (SELECT *, {_ARGUMENT_RANK} AS _src FROM _arg_obligations) "
                 f"QUALIFY {_latest('obligations')}"
             )
+            con.execute("DELETE FROM obligations WHERE (law, obligation_id) IN "
+                        "(SELECT (law, obligation_id) FROM _incoming_obligations)")
+            con.execute(f"INSERT INTO obligations ({names}) "
+                        f"SELECT {names} FROM _incoming_obligations")
+            con.execute("DROP TABLE _incoming_obligations")
         finally:
             con.unregister("_arg_obligations")
         self.rows_read["obligations"] = rows.num_rows
@@ -311,35 +432,46 @@ class _Load:
 
     def _shard_table(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
         paths = self.files.get(table, [])
+        staged = table in STAGED_TABLES and bool(self.staged)
         self._enter(table, paths)
-        self.rows_read[table] = _count_rows(con, paths)
+        sources, params = [], {}
         if paths:
-            self._check_run_ids(con, table, paths)
+            _check_run_ids(con, self.run_id, table, paths)
+            sources.append(_parquet_source(con, table, paths))
+            params["files"] = [str(p) for p in paths]
+        if staged:
+            sources.append(_staged_source(table))
+            params.update(shards=list(self.staged), run=self.run_id)
+        source = " UNION ALL ".join(sources)
+        self.rows_read[table] = (_scalar(con, f"SELECT count(*) FROM ({source})", **params)
+                                 if sources else 0)
+        if sources:
             names = ", ".join(c.name for c in shards.SCHEMAS[table])
-            source = _parquet_source(con, table, paths)
-            files = {"files": [str(p) for p in paths]}
             # The window that keeps the last row per key sorts every row; shards rarely
             # repeat a key (a shard retried into a second directory), so look first.
             dedup = f" QUALIFY {_latest(table)}" if _repeats_a_key(con, table, source,
-                                                                   files) else ""
+                                                                   params) else ""
             con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM ({source}){dedup}",
-                        files)
+                        params)
         self.counts[table] = _scalar(
             con, f"SELECT count(*) FROM {table} WHERE run_id = ?", self.run_id
         )
 
-    def _check_run_ids(self, con: duckdb.DuckDBPyConnection, table: str, paths: list[Path]) -> None:
-        """A shard holding another run's rows means the wrong directory was handed over."""
-        stray = con.execute(
-            "SELECT filename, run_id FROM read_parquet($files, filename = true, "
-            "union_by_name = true) WHERE run_id IS DISTINCT FROM $run LIMIT 1",
-            {"files": [str(p) for p in paths], "run": self.run_id},
-        ).fetchone()
-        if stray:
-            raise LoadError(
-                f"loading run {self.run_id!r}: shard file {stray[0]} holds {table} rows of run "
-                f"{stray[1]!r}; nothing was written"
-            )
+
+
+def _check_run_ids(con: duckdb.DuckDBPyConnection, run_id: str, table: str,
+                   paths: list[Path]) -> None:
+    """A shard holding another run's rows means the wrong directory was handed over."""
+    stray = con.execute(
+        "SELECT filename, run_id FROM read_parquet($files, filename = true, "
+        "union_by_name = true) WHERE run_id IS DISTINCT FROM $run LIMIT 1",
+        {"files": [str(p) for p in paths], "run": run_id},
+    ).fetchone()
+    if stray:
+        raise LoadError(
+            f"loading run {run_id!r}: shard file {stray[0]} holds {table} rows of run "
+            f"{stray[1]!r}; nothing was written"
+        )
 
 
 def _shard_files(shard_dirs: Sequence[Path | str]) -> tuple[dict[str, list[Path]], list[Path]]:
@@ -379,14 +511,22 @@ def _parquet_source(con: duckdb.DuckDBPyConnection, table: str, paths: list[Path
         c.name if c.name in present else f"CAST(NULL AS {c.duckdb_type}) AS {c.name}" for c in spec
     ]
     return (
-        f"SELECT {', '.join(columns)}, list_position($files, filename) AS _src, "
+        f"SELECT {', '.join(columns)}, {_FILE_RANK} + list_position($files, filename) AS _src, "
         "file_row_number AS _row FROM read_parquet($files, union_by_name = true, "
         "filename = true, file_row_number = true)"
     )
 
 
+def _staged_source(table: str) -> str:
+    """SELECT over the rows committed shards staged in the lake (``commit_shard``), ranked
+    by the shard's position in the load (reads the ``$shards`` and ``$run`` params)."""
+    names = ", ".join(c.name for c in shards.SCHEMAS[table])
+    return (f"SELECT {names}, list_position($shards, shard) AS _src, _row "
+            f"FROM staged_{table} WHERE run_id = $run AND list_contains($shards, shard)")
+
+
 def _repeats_a_key(con: duckdb.DuckDBPyConnection, table: str, source: str,
-                   files: dict[str, list[str]]) -> bool:
+                   files: dict[str, Any]) -> bool:
     """Whether two rows of the shard files share the table's key (NULLs compare equal, as in
     ``_latest``)."""
     keys = ", ".join(shards.KEYS[table])
@@ -453,11 +593,17 @@ def _started_at(con: duckdb.DuckDBPyConnection, run_id: str) -> datetime:
 
 
 def _upsert_run(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> None:
+    """Insert the run, or update only the given columns of its row (a DuckLake table has no
+    key to resolve an INSERT conflict on, nor RETURNING on UPDATE: look first)."""
     names = list(row)
-    updates = ", ".join(f"{n} = excluded.{n}" for n in names if n != "run_id")
+    if con.execute("SELECT 1 FROM runs WHERE run_id = ?", [row["run_id"]]).fetchone():
+        updates = [n for n in names if n != "run_id"]
+        if updates:
+            con.execute(f"UPDATE runs SET {', '.join(f'{n} = ?' for n in updates)} "
+                        "WHERE run_id = ?", [*(row[n] for n in updates), row["run_id"]])
+        return
     con.execute(
-        f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
-        f"ON CONFLICT (run_id) DO UPDATE SET {updates}",
+        f"INSERT INTO runs ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})",
         [row[n] for n in names],
     )
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.target import is_lake
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _MEMORY = ":memory:"
@@ -125,7 +127,7 @@ def pending_migrations(
     """Migrations still to apply, after checking the applied ones still match their files."""
     known = discover_migrations(directory)
     applied = applied_migrations(con)
-    _verify(known, applied)
+    verify_applied(known, applied)
     return [m for m in known if m.version not in applied]
 
 
@@ -167,6 +169,8 @@ def connect(
     holds the file (an analyst's DuckDB shell holds it as long as it stays open).
     """
     target = str(path)
+    if is_lake(target):
+        return _connect_lake(target, read_only, migrations_dir)
     if target != _MEMORY:
         if read_only and not Path(target).exists():
             raise WarehouseError(f"warehouse {target} does not exist")
@@ -184,6 +188,28 @@ def connect(
                 )
         else:
             migrate(con, migrations_dir)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _connect_lake(target: str, read_only: bool,
+                  migrations_dir: Path | None) -> duckdb.DuckDBPyConnection:
+    from warehouse.lake import migrate_lake, open_lake
+    from warehouse.target import describe
+
+    con = open_lake(target, read_only)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if read_only:
+            pending = pending_migrations(con, migrations_dir)
+            if pending:
+                raise NotMigratedError(
+                    f"DuckLake warehouse {describe(target)} needs migrations "
+                    f"{[m.label for m in pending]}; `lupa migrate --warehouse ...` applies them")
+        else:
+            migrate_lake(con, migrations_dir)
     except BaseException:
         con.close()
         raise
@@ -224,7 +250,7 @@ def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def _verify(known: list[Migration], applied: dict[int, AppliedMigration]) -> None:
+def verify_applied(known: list[Migration], applied: dict[int, AppliedMigration]) -> None:
     """Refuse a database whose applied migrations do not match the files of this code."""
     by_version = {m.version: m for m in known}
     newest_known = max(by_version, default=0)

@@ -17,6 +17,7 @@ from audit.subjects import Subject
 from scrapers.results import FetchResult
 from warehouse import shards
 from warehouse.loader import RUN_SCOPED_TABLES
+from warehouse.schema import connect
 
 SUBJECTS = [
     Subject(
@@ -195,7 +196,7 @@ TIMES = {"runs": " EXCLUDE (loaded_at)", "scores": " EXCLUDE (computed_at)",
 def snapshot(db_path: Path, run_id: str | None = None) -> dict[str, list[tuple]]:
     """Every row of every warehouse table but the TIMES columns, sorted; ``run_id`` limits
     run-scoped tables."""
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = connect(db_path, read_only=True)  # a DuckDB file or a DuckLake
     try:
         out = {}
         for table in (*RUN_SCOPED_TABLES, "subjects", "obligations", "runs"):
