@@ -15,8 +15,9 @@ the run), which schedules the `lupa_reports` DAG.
 
 Scheduled each quarter, after the publication window closes (5 Feb, May, Aug, Nov;
 `LUPA_AUDIT_SCHEDULE` sets another cron, or `none`). Harvest tasks take their slots from
-the pool `LUPA_HARVEST_POOL` names (default `default_pool`): its slots times
-`LUPA_HARVEST_THREADS` bound the portals crawled at once across all workers.
+the pool `LUPA_HARVEST_POOL` names (default `default_pool`), at most
+`LUPA_HARVEST_TASKS` (default 4) per run: that times `LUPA_HARVEST_THREADS` bounds the
+portals crawled at once across all workers.
 Trigger by hand with params: `registry` (CSV path), `subjects` (ids to audit, empty =
 all), `law`, `as_of` (YYYY-MM-DD, "today" for freshness rules), `shard_size` (subjects per
 shard, about) or `shard_count` (shards; wins over `shard_size`), `allow_private_networks`,
@@ -39,7 +40,8 @@ from lupa.assets import WAREHOUSE_ASSET
 from lupa.config import Settings
 
 MEXICO = "America/Mexico_City"
-SETTINGS = Settings.from_env()  # LUPA_AUDIT_SCHEDULE and LUPA_HARVEST_POOL, read at parse time
+# LUPA_AUDIT_SCHEDULE, LUPA_HARVEST_POOL and LUPA_HARVEST_TASKS, read at parse time
+SETTINGS = Settings.from_env()
 
 
 def record_failed_run(context) -> None:
@@ -104,8 +106,8 @@ def lupa_audit():
         except RunConfigurationError as exc:  # retrying cannot fix a missing registry
             raise AirflowFailException(str(exc)) from exc
 
-    @task(max_active_tis_per_dagrun=4, execution_timeout=timedelta(hours=6),
-          pool=SETTINGS.harvest_pool)
+    @task(max_active_tis_per_dagrun=SETTINGS.harvest_tasks,
+          execution_timeout=timedelta(hours=6), pool=SETTINGS.harvest_pool)
     def harvest(shard_dir: str) -> str:
         from lupa.tasks import harvest_shard
 

@@ -72,6 +72,7 @@ class Settings:
     retention_runs: int = 0  # run directories to keep (0: all); lupa.retention
     evidence_store: str | None = None  # object-store URL for WARC files (None: run dirs)
     harvest_pool: str = "default_pool"  # Airflow pool the harvest tasks take slots from
+    harvest_tasks: int = 4  # harvest tasks of one run crawling at once (at most)
     audit_schedule: str | None = QUARTERLY  # cron of lupa_audit; None: triggered by hand
 
     @classmethod
@@ -103,6 +104,7 @@ class Settings:
             retention_runs=_env_number("LUPA_RETENTION_RUNS", d.retention_runs, int),
             evidence_store=_env("LUPA_EVIDENCE_STORE"),
             harvest_pool=_env("LUPA_HARVEST_POOL") or d.harvest_pool,
+            harvest_tasks=_env_number("LUPA_HARVEST_TASKS", d.harvest_tasks, int),
             audit_schedule=_schedule(_env("LUPA_AUDIT_SCHEDULE"), d.audit_schedule),
         )
 

@@ -283,6 +283,11 @@ def prepare_run(params: dict, run_id: str, settings: Settings | None = None,
          "message": i.message} for i in registry.issues])
     started_at = datetime.now(UTC)
     as_of, ids = date.fromisoformat(conf["as_of"]), [s.subject_id for s in subjects]
+    if is_lake(conf["warehouse"]):
+        from warehouse.schema import connect
+
+        # create or migrate the lake now: the workers' commits and the reads below need it
+        connect(conf["warehouse"]).close()
     priors = previous_run_rows(conf["warehouse"], _PRIOR_FETCHES, run_id, ids, as_of,
                                started_at, out=run_dir / PRIORS_FILE)
     work = dict(previous_run_rows(conf["warehouse"], _PREVIOUS_WORK, run_id, ids, as_of,

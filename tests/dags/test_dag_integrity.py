@@ -39,6 +39,7 @@ def test_audit_dag_shape(bag):
     assert dag.params["allow_private_networks"] is None  # installation setting decides
     assert dag.timetable.expression == "0 4 5 2,5,8,11 *"
     assert dag.get_task("harvest").pool == "default_pool"
+    assert dag.get_task("harvest").max_active_tis_per_dagrun == 4
 
 
 def _parse_audit_dag(monkeypatch, **env):
@@ -53,9 +54,10 @@ def _parse_audit_dag(monkeypatch, **env):
 
 def test_schedule_and_harvest_pool_come_from_the_environment(monkeypatch):
     dag = _parse_audit_dag(monkeypatch, LUPA_AUDIT_SCHEDULE="30 2 10 1,4,7,10 *",
-                           LUPA_HARVEST_POOL="lupa_harvest")
+                           LUPA_HARVEST_POOL="lupa_harvest", LUPA_HARVEST_TASKS="16")
     assert dag.timetable.expression == "30 2 10 1,4,7,10 *"
     assert dag.get_task("harvest").pool == "lupa_harvest"
+    assert dag.get_task("harvest").max_active_tis_per_dagrun == 16
     assert dag.get_task("audit").pool == "default_pool"
 
 

@@ -2,7 +2,8 @@
 the api-server, scheduler, dag-processor and two Celery workers as separate processes
 (``lupa.cluster``). The audit DAG is triggered through Airflow's REST API on a testbed; its
 shards must run on both workers and the warehouse must hold what a single-machine run of the
-same testbed holds.
+same testbed holds. A second run writes to a DuckLake warehouse (catalog in PostgreSQL),
+where every shard commits its rows from the worker that audited it.
 
 Needs the machine's PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379); the
 README says how to start them. ``make test-distributed`` runs only this module.
@@ -11,6 +12,7 @@ README says how to start them. ``make test-distributed`` runs only this module.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 from dataclasses import replace
 
@@ -27,7 +29,9 @@ pytestmark = [pytest.mark.distributed, pytest.mark.e2e]
 SEED, SIZE, SHARDS = 5, 12, 4
 BASE = "127.23.0.1"
 RUN_ID = "distributed__2025-11-15"
+LAKE_RUN_ID = "distributed_lake__2025-11-15"
 POSTGRES, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RUN_TIMEOUT_S = 900
 
 
@@ -54,74 +58,125 @@ def _conf(registry, warehouse) -> dict:
 
 
 @pytest.fixture(scope="module")
-def distributed_run(testbed_registry, tmp_path_factory):
+def lake_target(tmp_path_factory):
+    import psycopg
+
+    _require("PostgreSQL", POSTGRES)
+    name = f"lupa_lake_distributed_{secrets.token_hex(4)}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as con:
+        con.execute(f'CREATE DATABASE "{name}"')
+    yield (f"ducklake:postgres:dbname={name} host=127.0.0.1 user=postgres",
+           tmp_path_factory.mktemp("lake-data"))
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as con:
+        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def distributed_run(testbed_registry, lake_target, tmp_path_factory):
     _require("PostgreSQL", POSTGRES)
     _require("Redis", REDIS)
     root = tmp_path_factory.mktemp("cluster")
     warehouse = root / "distributed.duckdb"
+    lake, lake_data = lake_target
     config = ClusterConfig(root=root, workers=2, pools={HARVEST_POOL: 2}, env={
         "LUPA_HOME": str(root / "lupa"), "LUPA_ALLOW_PRIVATE_NETWORKS": "1",
-        "LUPA_AUDIT_SCHEDULE": "none", "LUPA_HARVEST_POOL": HARVEST_POOL})
+        "LUPA_AUDIT_SCHEDULE": "none", "LUPA_HARVEST_POOL": HARVEST_POOL,
+        "LUPA_LAKE_DATA_PATH": str(lake_data)})
     cluster = LocalCluster(config)
+    instances, reruns = {}, {}
     with cluster:
         client = cluster.client
         client.wait_for_dag("lupa_audit")
         client.set_paused("lupa_audit", False)
-        client.trigger("lupa_audit", RUN_ID, _conf(testbed_registry, warehouse))
-        run = client.wait_for_run("lupa_audit", RUN_ID, RUN_TIMEOUT_S, cluster.check)
-        instances = client.task_instances("lupa_audit", RUN_ID)
+        for run_id, target in ((RUN_ID, warehouse), (LAKE_RUN_ID, lake)):
+            client.trigger("lupa_audit", run_id, _conf(testbed_registry, target))
+            run = client.wait_for_run("lupa_audit", run_id, RUN_TIMEOUT_S, cluster.check)
+            if run["state"] == "success":  # an operator re-runs one shard: same warehouse
+                cleared = client.clear("lupa_audit", run_id, [("harvest", 1)])
+                reruns[run_id] = {(t["task_id"], t["map_index"]) for t in cleared}
+                run = client.wait_for_run("lupa_audit", run_id, RUN_TIMEOUT_S, cluster.check)
+            instances[run_id] = client.task_instances("lupa_audit", run_id)
+            if run["state"] != "success":
+                states = [(t["task_id"], t["map_index"], t["state"]) for t in instances[run_id]]
+                pytest.fail(f"run {run_id} ended {run['state']}: {states}\n"
+                            + "\n".join(cluster.tail(name) for name in cluster.logs))
         pids = [p.pid for p in cluster.processes.values()]
-        if run["state"] != "success":
-            pytest.fail(f"run {RUN_ID} ended {run['state']}: "
-                        f"{[(t['task_id'], t['map_index'], t['state']) for t in instances]}\n"
-                        + "\n".join(cluster.tail(name) for name in cluster.logs))
-    return cluster, warehouse, instances, pids
+    return cluster, warehouse, instances, pids, reruns
 
 
-def test_the_run_succeeds_with_every_task_through_celery(distributed_run):
-    _, _, instances, _ = distributed_run
+@pytest.fixture(scope="module")
+def local_run(testbed_registry, tmp_path_factory):
+    """The same audit on one machine: Airflow in this process (dag.test), a DuckDB file."""
+    from lupa.airflow_runner import run_dag
+
+    patch = pytest.MonkeyPatch()
+    patch.setenv("LUPA_ALLOW_PRIVATE_NETWORKS", "1")  # the testbed is on loopback
+    try:
+        warehouse = tmp_path_factory.mktemp("local") / "local.duckdb"
+        settings = replace(Settings.from_env(), warehouse=warehouse)
+        result = run_dag(settings, "lupa_audit", _conf(testbed_registry, warehouse))
+    finally:
+        patch.undo()
+    assert result.state == "success", result.failed_tasks
+    return warehouse, result.run_id
+
+
+@pytest.mark.parametrize("run_id", [RUN_ID, LAKE_RUN_ID])
+def test_the_run_succeeds_with_every_task_through_celery(distributed_run, run_id):
+    instances = distributed_run[2][run_id]
     assert {t["task_id"] for t in instances} == {"prepare", "harvest", "audit", "load"}
     assert all(t["state"] == "success" for t in instances), instances
     assert sum(t["task_id"] == "harvest" for t in instances) == SHARDS
     assert {t["pool"] for t in instances if t["task_id"] == "harvest"} == {HARVEST_POOL}
 
 
-def test_shards_ran_on_both_workers(distributed_run):
-    _, _, instances, _ = distributed_run
+@pytest.mark.parametrize("run_id", [RUN_ID, LAKE_RUN_ID])
+def test_shards_ran_on_both_workers(distributed_run, run_id):
+    instances = distributed_run[2][run_id]
     shard_hosts = {t["hostname"] for t in instances if t["task_id"] in ("harvest", "audit")}
     assert shard_hosts == {"worker1", "worker2"}
 
 
-def test_the_warehouse_matches_a_single_machine_run(distributed_run, testbed_registry,
-                                                     tmp_path, monkeypatch):
-    from lupa.airflow_runner import run_dag
+@pytest.mark.parametrize("run_id", [RUN_ID, LAKE_RUN_ID])
+def test_a_cleared_shard_ran_again_with_the_load(distributed_run, run_id):
+    cleared = distributed_run[4][run_id]
+    assert ("harvest", 1) in cleared and ("audit", 1) in cleared and ("load", -1) in cleared
+    again = [t for t in distributed_run[2][run_id] if t["task_id"] == "harvest"
+             and t["map_index"] == 1]
+    assert again[0]["try_number"] >= 2
 
-    monkeypatch.setenv("LUPA_ALLOW_PRIVATE_NETWORKS", "1")  # the testbed is on loopback
-    _, warehouse, _, _ = distributed_run
-    local_warehouse = tmp_path / "local.duckdb"
-    settings = replace(Settings.from_env(), warehouse=local_warehouse)
-    local = run_dag(settings, "lupa_audit", _conf(testbed_registry, local_warehouse))
-    assert local.state == "success", local.failed_tasks
+
+def test_the_warehouse_matches_a_single_machine_run(distributed_run, local_run):
     import duckdb
 
+    warehouse = distributed_run[1]
     with duckdb.connect(str(warehouse), read_only=True) as con:
         checks, findings = con.execute(
             "SELECT (SELECT count(*) FROM obligation_checks WHERE run_id = $r), "
             "(SELECT count(*) FROM findings WHERE run_id = $r)", {"r": RUN_ID}).fetchone()
     assert checks > 100 and findings > 10  # the comparison below is not of two empty runs
-    differences = run_differences(local_warehouse, local.run_id, warehouse, RUN_ID)
+    differences = run_differences(local_run[0], local_run[1], warehouse, RUN_ID)
     assert differences == [], "\n".join(str(d) for d in differences)
+
+
+def test_the_ducklake_written_by_both_workers_matches_a_single_machine_run(
+        distributed_run, local_run, lake_target, monkeypatch):
+    lake, lake_data = lake_target
+    monkeypatch.setenv("LUPA_LAKE_DATA_PATH", str(lake_data))
+    differences = run_differences(local_run[0], local_run[1], lake, LAKE_RUN_ID)
+    assert differences == [], "\n".join(str(d) for d in differences)
+    assert list(lake_data.rglob("*.parquet"))  # the rows live in the lake's data files
 
 
 def test_every_process_is_stopped_and_the_database_dropped(distributed_run):
     import psycopg
 
-    cluster, _, _, pids = distributed_run
+    cluster, _, _, pids, _ = distributed_run
     assert cluster.processes == {}
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as con:
+    with psycopg.connect(ADMIN_DSN) as con:
         found = con.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
                             [cluster.database]).fetchone()[0]
     assert found == 0
