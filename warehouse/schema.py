@@ -170,46 +170,28 @@ def connect(
     """
     target = str(path)
     if is_lake(target):
-        return _connect_lake(target, read_only, migrations_dir)
-    if target != _MEMORY:
-        if read_only and not Path(target).exists():
-            raise WarehouseError(f"warehouse {target} does not exist")
-        if not read_only:
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-    con = _open(target, read_only, lock_timeout)
+        from warehouse.lake import migrate_lake, open_lake
+        from warehouse.target import describe
+
+        con, label, apply = open_lake(target, read_only), describe(target), migrate_lake
+    else:
+        if target != _MEMORY:
+            if read_only and not Path(target).exists():
+                raise WarehouseError(f"warehouse {target} does not exist")
+            if not read_only:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+        con, label, apply = _open(target, read_only, lock_timeout), target, migrate
     try:
         con.execute("SET TimeZone = 'UTC'")
         if read_only:
             pending = pending_migrations(con, migrations_dir)
             if pending:
                 raise NotMigratedError(
-                    f"warehouse {target} needs migrations {[m.label for m in pending]}; "
-                    "open it once writable (any Lupa load does) to migrate it"
+                    f"warehouse {label} needs migrations {[m.label for m in pending]}; "
+                    "open it once writable (`lupa migrate`, or any Lupa load) to migrate it"
                 )
         else:
-            migrate(con, migrations_dir)
-    except BaseException:
-        con.close()
-        raise
-    return con
-
-
-def _connect_lake(target: str, read_only: bool,
-                  migrations_dir: Path | None) -> duckdb.DuckDBPyConnection:
-    from warehouse.lake import migrate_lake, open_lake
-    from warehouse.target import describe
-
-    con = open_lake(target, read_only)
-    try:
-        con.execute("SET TimeZone = 'UTC'")
-        if read_only:
-            pending = pending_migrations(con, migrations_dir)
-            if pending:
-                raise NotMigratedError(
-                    f"DuckLake warehouse {describe(target)} needs migrations "
-                    f"{[m.label for m in pending]}; `lupa migrate --warehouse ...` applies them")
-        else:
-            migrate_lake(con, migrations_dir)
+            apply(con, migrations_dir)
     except BaseException:
         con.close()
         raise

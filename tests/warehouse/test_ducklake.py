@@ -4,6 +4,7 @@ DuckDB file gets, and analysts attach it from the DuckDB CLI."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import subprocess
@@ -209,3 +210,11 @@ def test_analysts_attach_the_lake_from_the_duckdb_cli(lake, tmp_path):
         capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1].startswith("r4,")
+
+
+def test_the_readmes_extension_paths_are_the_ones_installed():
+    repo = Path(__file__).resolve().parents[2]
+    paths = re.findall(r"LOAD '(\.venv/[^']+ducklake[^']*|\.venv/[^']+postgres_scanner[^']*)'",
+                       (repo / "README.md").read_text())
+    assert len(paths) == 2
+    assert [(repo / p).resolve() for p in paths] == [p.resolve() for p in extension_files()]
