@@ -16,6 +16,12 @@ the national figures projected linearly to all 8,646 subjects (labelled ``projec
 sample's wall and CPU seconds per subject times 8,646, its fixed costs spread over its
 subjects, so a small sample overestimates; not a measurement).
 
+``--executor celery`` runs the same two runs on Airflow's distributed topology instead
+(``lupa.cluster``: PostgreSQL metadata DB, Redis, api-server, scheduler, dag-processor and
+``--workers`` Celery workers as local processes, the runs triggered through the REST API), so
+shards run in parallel; CPU seconds are then those of every cluster process and its children,
+and peak memory the largest process's (with the sum of every process's peak beside it).
+
 Targets (issue 6): the national cycle within 2 hours, peak memory within 4 GB, the incremental
 re-run within 20 minutes. ``--profile`` samples the first run with py-spy (every thread,
 idle waits left out) and prints the functions that take the most time; ``--profile-gil``
@@ -24,7 +30,7 @@ waiting for the GIL otherwise count as busy).
 Prints a table and, as its last line, one JSON object with every figure.
 Usage: .venv/bin/python bench/national_cycle.py [--subjects 8646] [--network 8646]
        [--seed 2026] [--delay 0.02] [--shard-size 25] [--profile | --profile-gil]
-       [--keep DIR]
+       [--executor dag-test|celery] [--workers 2] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -86,6 +93,36 @@ def peak_rss_mb(pid: int | str = "self") -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _proc_stats() -> dict[int, list[str]]:
+    """/proc/<pid>/stat fields after the command name, for every live process."""
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+    return stats
+
+
+def descendants(roots: list[int], stats: dict[int, list[str]]) -> set[int]:
+    """``roots`` and every live process below them."""
+    wanted = set(roots)
+    while True:
+        grown = wanted | {pid for pid, fields in stats.items() if int(fields[1]) in wanted}
+        if grown == wanted:
+            return wanted
+        wanted = grown
+
+
+def tree_cpu_s(roots: list[int]) -> float:
+    """CPU seconds of ``roots`` and every live descendant, each with its reaped children's
+    (utime + stime + cutime + cstime: a finished task process counts once, in its parent)."""
+    stats = _proc_stats()
+    tick = os.sysconf("SC_CLK_TCK")
+    return sum(sum(int(f) for f in stats[pid][11:15]) / tick
+               for pid in descendants(roots, stats) if pid in stats)
 
 
 def own_cpu_s() -> float:
@@ -171,6 +208,48 @@ def run(settings, registry: Path, wanted: list[str], args, label: str) -> dict:
             "wall_s_per_subject": round(wall / len(wanted), 3)}
 
 
+def run_on_cluster(cluster, settings, registry: Path, wanted: list[str], args,
+                   label: str) -> dict:
+    from testbed.model import AS_OF
+
+    conf = {"registry": str(registry), "allow_private_networks": True,
+            "delay_seconds": args.delay, "shard_size": args.shard_size,
+            "as_of": AS_OF.isoformat(), "warehouse": str(settings.warehouse)}
+    if len(wanted) < NATIONAL:
+        conf["subjects"] = wanted
+    run_id = f"bench_{label.replace(' ', '_')}_{int(time.time())}"
+    roots = [p.pid for p in cluster.processes.values()]
+    cpu, started = tree_cpu_s(roots), time.monotonic()
+    cluster.client.trigger("lupa_audit", run_id, conf)
+    run = cluster.client.wait_for_run("lupa_audit", run_id, 24 * 3600, cluster.check)
+    wall, cpu = time.monotonic() - started, tree_cpu_s(roots) - cpu
+    instances = cluster.client.task_instances("lupa_audit", run_id)
+    failed = [f"{t['task_id']}[{t['map_index']}]" for t in instances if t["state"] == "failed"]
+    print(f"{label}: {run['state']} in {wall:.0f} s ({cpu:.0f} CPU s, {args.workers} "
+          "workers)", file=sys.stderr, flush=True)
+    return {"run_id": run_id, "state": run["state"], "failed_tasks": failed,
+            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "cpu_s_per_subject": round(cpu / len(wanted), 3),
+            "wall_s_per_subject": round(wall / len(wanted), 3),
+            "workers_used": sorted({t["hostname"] for t in instances
+                                    if t["task_id"] == "harvest"})}
+
+
+def cluster_peak_rss_mb(cluster) -> tuple[float, float]:
+    """Largest peak RSS among the cluster's processes and their live descendants, and the
+    sum of them all (an upper bound of what they held at once)."""
+    stats = _proc_stats()
+    peaks = []
+    for pid in descendants([p.pid for p in cluster.processes.values()], stats):
+        try:
+            peak = peak_rss_mb(pid)
+        except OSError:
+            continue
+        if peak == peak:  # NaN: a process without memory of its own (a zombie)
+            peaks.append(peak)
+    return round(max(peaks, default=0.0)), round(sum(peaks))
+
+
 def warehouse_figures(warehouse: Path, run_id: str) -> dict:
     import duckdb
 
@@ -213,8 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="py-spy the first run")
     parser.add_argument("--profile-gil", action="store_true",
                         help="py-spy the first run, only the thread holding the GIL")
+    parser.add_argument("--executor", choices=("dag-test", "celery"), default="dag-test",
+                        help="dag.test in this process, or the local Celery topology")
+    parser.add_argument("--workers", type=int, default=2, help="Celery workers (--executor "
+                        "celery; each runs one task at a time)")
     parser.add_argument("--keep", type=Path, help="keep Lupa's home (runs, warehouse) here")
     args = parser.parse_args(argv)
+    if args.executor == "celery" and (args.profile or args.profile_gil):
+        parser.error("--profile samples this process: use it with --executor dag-test")
 
     load_average = [round(x, 2) for x in os.getloadavg()]
     tmp = Path(args.keep or tempfile.mkdtemp(prefix="lupa-bench-national-"))
@@ -245,8 +330,10 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
     settings = replace(settings, warehouse=tmp / "home" / "warehouse" / "lupa.duckdb")
     figures: dict = {"benchmark": "national_cycle", "network": args.network, "seed": args.seed,
                      "delay_s": args.delay, "shard_size": args.shard_size,
-                     "harvest_threads": settings.harvest_threads,
+                     "harvest_threads": settings.harvest_threads, "executor": args.executor,
                      "load_average_at_start": load_average}
+    if args.executor == "celery":
+        figures["workers"] = args.workers
     started = time.monotonic()
     with start_subprocess(seed=args.seed, size=args.network, out_dir=tmp / "testbed",
                           port=free_port(), base=BASE, timeout=600) as testbed:
@@ -257,18 +344,27 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
         server_pid = testbed.process.pid
         profiler = (Profiler(tmp / "profile.txt", gil_only=args.profile_gil)
                     if args.profile or args.profile_gil else None)
-        server_cpu = process_cpu_s(server_pid)
-        figures["first"] = run(settings, registry, wanted, args, "first run")
-        figures["first"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
-        if profiler:
-            figures["profile"] = profiler.stop()
-        server_cpu = process_cpu_s(server_pid)
-        figures["rerun"] = run(settings, registry, wanted, args, "incremental re-run")
-        figures["rerun"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
+        with executor(args, tmp, settings) as cluster:
+            def one(label: str) -> dict:
+                if cluster is None:
+                    return run(settings, registry, wanted, args, label)
+                return run_on_cluster(cluster, settings, registry, wanted, args, label)
+
+            server_cpu = process_cpu_s(server_pid)
+            figures["first"] = one("first run")
+            figures["first"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
+            if profiler:
+                figures["profile"] = profiler.stop()
+            server_cpu = process_cpu_s(server_pid)
+            figures["rerun"] = one("incremental re-run")
+            figures["rerun"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
+            if cluster is not None:
+                figures["peak_rss_mb"], figures["peak_rss_mb_all_processes"] = \
+                    cluster_peak_rss_mb(cluster)
         figures["testbed_peak_rss_mb"] = round(peak_rss_mb(server_pid))
         truth = filtered_truth(Path(testbed.out_dir) / "ground_truth", tmp / "truth",
                                set(wanted))
-    figures["peak_rss_mb"] = round(peak_rss_mb())
+    figures.setdefault("peak_rss_mb", round(peak_rss_mb()))
     for key in ("first", "rerun"):
         part = figures[key]
         if part["state"] == "success":
@@ -292,10 +388,34 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
     return figures
 
 
+@contextmanager
+def executor(args, tmp: Path, settings):
+    """None for dag.test; for ``--executor celery`` a started ``LocalCluster`` (stopped on
+    exit) running every task with this benchmark's Lupa settings."""
+    if args.executor != "celery":
+        yield None
+        return
+    from lupa.cluster import HARVEST_POOL, ClusterConfig, LocalCluster
+
+    env = {k: v for k, v in os.environ.items() if k.startswith("LUPA_")}
+    env.update(LUPA_AUDIT_SCHEDULE="none", LUPA_HARVEST_POOL=HARVEST_POOL,
+               LUPA_HARVEST_TASKS=str(args.workers))
+    config = ClusterConfig(root=tmp / "cluster", workers=args.workers,
+                           pools={HARVEST_POOL: args.workers}, env=env,
+                           redis_url="redis://127.0.0.1:6379/14")  # not the tests' database
+    with LocalCluster(config) as cluster:
+        cluster.client.wait_for_dag("lupa_audit")
+        cluster.client.set_paused("lupa_audit", False)
+        yield cluster
+
+
 def print_table(figures: dict) -> None:
+    how = ("dag.test in one process" if figures["executor"] == "dag-test"
+           else f"CeleryExecutor, {figures['workers']} workers")
     print(f"National cycle: {figures['subjects']:,} of {figures['network']:,} testbed subjects "
           f"(seed {figures['seed']}), delay {figures['delay_s']} s, shards of "
-          f"{figures['shard_size']}; load average at start {figures['load_average_at_start']}")
+          f"{figures['shard_size']}, {how}; load average at start "
+          f"{figures['load_average_at_start']}")
     rows = ("state", "wall_s", "cpu_s", "cpu_s_per_subject", "wall_s_per_subject",
             "testbed_cpu_s", "requests", "downloaded_mb", "revalidated_304", "findings",
             "shards", "expected_work_max_over_mean", "presence_accuracy")
@@ -303,7 +423,9 @@ def print_table(figures: dict) -> None:
     for key in rows:
         print(f"{key:<30}{str(figures['first'].get(key, '')):>16}"
               f"{str(figures['rerun'].get(key, '')):>16}")
-    print(f"{'peak RSS, this process (MB)':<30}{figures['peak_rss_mb']:>16}")
+    label = ("peak RSS, this process (MB)" if figures["executor"] == "dag-test"
+             else "peak RSS, largest process (MB)")
+    print(f"{label:<30}{figures['peak_rss_mb']:>16}")
     print(f"{'peak RSS, testbed server (MB)':<30}{figures['testbed_peak_rss_mb']:>16}")
     if "projected_national" in figures:
         p = figures["projected_national"]

@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -77,6 +79,21 @@ def test_national_cycle_smoke():
     assert set(figures["meets_target"]) == {"wall_s", "peak_rss_mb", "incremental_wall_s",
                                             "measured_at_national_size"}
     assert figures["meets_target"]["measured_at_national_size"] is False
+
+
+@pytest.mark.distributed
+def test_national_cycle_on_the_celery_topology_smoke():
+    figures = run_bench("national_cycle.py", "--network", "8", "--subjects", "4",
+                        "--shard-size", "1", "--executor", "celery", "--workers", "2",
+                        timeout=900)
+    assert figures["executor"] == "celery" and figures["workers"] == 2
+    for run in ("first", "rerun"):
+        assert figures[run]["state"] == "success", figures[run]["failed_tasks"]
+        assert figures[run]["workers_used"] == ["worker1", "worker2"]
+        assert figures[run]["cpu_s"] > 0  # the workers' task processes are counted
+        assert figures[run]["presence_accuracy"] > 0.9
+    assert figures["rerun"]["revalidated_304"] > 0
+    assert figures["peak_rss_mb_all_processes"] >= figures["peak_rss_mb"] > 0
 
 
 def test_run_all_lines_up_each_target_with_the_figure_that_answers_it():
