@@ -8,7 +8,9 @@ The national cycle runs on an evenly spread sample of the 8,646 testbed subjects
 (``LUPA_BENCH_NATIONAL_SUBJECTS``, 200 by default: the whole national run takes hours on two
 cores) with the whole national network listening; it prints its figures for the sample and
 their linear projection to 8,646 subjects, labelled as such. ``LUPA_BENCH_NATIONAL_SUBJECTS=8646``
-measures the full cycle.
+measures the full cycle. It runs on the Celery topology with two workers
+(``LUPA_BENCH_NATIONAL_EXECUTOR``, ``celery`` by default; ``dag-test`` runs the tasks one after
+another in one process), which needs the local PostgreSQL and Redis.
 Usage: uv run python bench/run_all.py [benchmark.py ...]
 """
 
@@ -21,11 +23,12 @@ import sys
 from pathlib import Path
 
 NATIONAL_SUBJECTS = os.environ.get("LUPA_BENCH_NATIONAL_SUBJECTS", "200")
+NATIONAL_EXECUTOR = os.environ.get("LUPA_BENCH_NATIONAL_EXECUTOR", "celery")
 BENCHMARKS: dict[str, tuple[str, ...]] = {
     "harvest_vs_scrapy.py": (),
     "warehouse_load.py": (),
     "expectations_vs_pandas.py": (),
-    "national_cycle.py": ("--subjects", NATIONAL_SUBJECTS),
+    "national_cycle.py": ("--subjects", NATIONAL_SUBJECTS, "--executor", NATIONAL_EXECUTOR),
     "read_documents.py": (),
     "gx_validate.py": (),
     "reports.py": (),
