@@ -161,13 +161,18 @@ def test_a_retried_shard_commit_replaces_its_rows(lake, tmp_path):
     assert messages and all(m.endswith("(reintento)") for m in messages)
 
 
-def test_a_lake_is_upgraded_by_an_additive_migration(lake, tmp_path):
+def _lake_at_current_version(lake: str, tmp_path: Path) -> tuple[Path, int]:
+    """A copy of the migrations folder, the lake migrated with it, and the next version."""
     migrations = tmp_path / "migrations"
     migrations.mkdir()
     for migration in discover_migrations():
         shutil.copy(migration.path, migrations / migration.path.name)
     connect(lake, migrations_dir=migrations).close()
-    version = discover_migrations()[-1].version + 1
+    return migrations, discover_migrations()[-1].version + 1
+
+
+def test_a_lake_is_upgraded_by_an_additive_migration(lake, tmp_path):
+    migrations, version = _lake_at_current_version(lake, tmp_path)
     (migrations / f"{version:04d}_reviewers.sql").write_text(
         "ALTER TABLE findings ADD COLUMN reviewer VARCHAR;\n"
         "CREATE TABLE reviews (finding_id VARCHAR NOT NULL, verdict VARCHAR);\n"
@@ -185,12 +190,7 @@ def test_a_lake_is_upgraded_by_an_additive_migration(lake, tmp_path):
 
 
 def test_a_migration_that_rewrites_data_is_refused_on_an_existing_lake(lake, tmp_path):
-    migrations = tmp_path / "migrations"
-    migrations.mkdir()
-    for migration in discover_migrations():
-        shutil.copy(migration.path, migrations / migration.path.name)
-    connect(lake, migrations_dir=migrations).close()
-    version = discover_migrations()[-1].version + 1
+    migrations, version = _lake_at_current_version(lake, tmp_path)
     (migrations / f"{version:04d}_backfill.sql").write_text(
         "UPDATE findings SET severity = 'low' WHERE code = 'HARD_TO_FIND';\n")
     with pytest.raises(MigrationError, match="rewrites data"):
