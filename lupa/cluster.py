@@ -32,6 +32,7 @@ import requests
 
 from lupa.airflow_runner import DAGS_FOLDER
 from lupa.config import PROJECT_ROOT
+from lupa.demo import free_port
 
 ADMIN_USER = "lupa"
 # Pool the audit's harvest tasks take their slots from (LUPA_HARVEST_POOL): slots x
@@ -72,7 +73,7 @@ class LocalCluster:
         self.config = config
         self.root = Path(config.root)
         self.database = config.database or f"lupa_airflow_{secrets.token_hex(4)}"
-        self.api_port = config.api_port or _free_port(config.api_host)
+        self.api_port = config.api_port or free_port(config.api_host)
         self.base_url = f"http://{config.api_host}:{self.api_port}"
         self.password = secrets.token_urlsafe(16)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -339,12 +340,6 @@ class AirflowClient:
 
 def _airflow_bin() -> str:
     return str(Path(sys.executable).parent / "airflow")
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
 
 
 def _database_dsn(admin_dsn: str, database: str) -> str:
