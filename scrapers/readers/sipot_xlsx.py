@@ -24,10 +24,7 @@ import openpyxl
 from scrapers.readers.archive import check_zip
 from scrapers.readers.grid import SheetSource, read_workbook
 from scrapers.readers.model import Document, Limits
-from scrapers.readers.xlsx_stream import Sheet, StreamWorkbook, elements
-
-_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_ROW, _VALUE, _TEXT = f"{_MAIN_NS}row", f"{_MAIN_NS}v", f"{_MAIN_NS}t"
+from scrapers.readers.xlsx_stream import _ROW, _TEXT, _VALUE, Sheet, StreamWorkbook, elements
 
 # True: read every workbook with openpyxl, as before the streaming reader (the tests compare
 # the two; also a switch should a file ever read differently).
@@ -36,18 +33,14 @@ FORCE_OPENPYXL = False
 RowCounter = Callable[[int, int], tuple[int, bool]]
 
 
-def read_xlsx(
-    doc: Document, content: bytes, limits: Limits, *, force_openpyxl: bool | None = None
-) -> None:
+def read_xlsx(doc: Document, content: bytes, limits: Limits) -> None:
     """Fill ``doc`` from an xlsx file (errors propagate to ``read_document``'s guard)."""
     archive = check_zip(content, limits.max_unpacked_bytes)
-    if force_openpyxl is None:
-        force_openpyxl = FORCE_OPENPYXL
     with warnings.catch_warnings():
         # "Data Validation extension is not supported", "no default style": noise for us.
         warnings.simplefilter("ignore")
         try:
-            book = None if force_openpyxl else _stream_workbook(archive)
+            book = None if FORCE_OPENPYXL else _stream_workbook(archive)
             if book is None:
                 _read_with_openpyxl(doc, content, archive, limits)
             else:
@@ -76,10 +69,7 @@ class _Openpyxl:
     def rows(self, name: str) -> Iterator[Sequence[Any]]:
         if self.workbook is None:
             self.workbook = _load(self.content)
-        sheet = self.workbook[name]
-        sheet.reset_dimensions()
-        rows: Iterator[Sequence[Any]] = sheet.iter_rows(values_only=True)
-        return rows
+        return _row_reader(self.workbook, name)()
 
     def close(self) -> None:
         if self.workbook is not None:
@@ -138,11 +128,10 @@ def _streamed_rows(
 
 
 def _load(content: bytes) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(
-            io.BytesIO(content), read_only=True, data_only=True, keep_links=False
-        )
+    # read_xlsx silences openpyxl's warnings around every load (the lazy fallback's too)
+    return openpyxl.load_workbook(
+        io.BytesIO(content), read_only=True, data_only=True, keep_links=False
+    )
 
 
 def _read_with_openpyxl(

@@ -53,8 +53,8 @@ from openpyxl.xml.constants import (
 )
 
 _NS = f"{{{SHEET_MAIN_NS}}}"
-_ROW, _CELL, _VALUE, _TEXT = f"{_NS}row", f"{_NS}c", f"{_NS}v", f"{_NS}t"
-_RUN, _INLINE, _SHARED_ITEM = f"{_NS}r", f"{_NS}is", f"{_NS}si"
+_ROW, _VALUE, _TEXT = f"{_NS}row", f"{_NS}v", f"{_NS}t"
+_INLINE, _SHARED_ITEM = f"{_NS}is", f"{_NS}si"
 _RELATION_ID = f"{{{REL_NS}}}id"
 _WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)  # openpyxl's search order
 _SHEET_STATES = (None, "none", "visible", "hidden", "veryHidden")  # a NoneSet
