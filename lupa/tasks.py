@@ -916,10 +916,7 @@ def record_failure(params: dict, run_id: str, reason: str) -> None:
     from warehouse.loader import mark_run_failed
 
     settings = Settings.from_env()
-    warehouse = resolve_target(params.get("warehouse") or settings.warehouse)
-    if not is_lake(warehouse):
-        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-    mark_run_failed(warehouse, run_id, reason)
+    mark_run_failed(resolve_target(params.get("warehouse") or settings.warehouse), run_id, reason)
 
 
 def _move_evidence(shard: Path, url: str, harvests) -> None:

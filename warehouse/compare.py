@@ -13,9 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from warehouse.lake import attach
 from warehouse.schema import connect
-from warehouse.target import is_lake
+from warehouse.target import is_lake, sql_literal
 
 COMPARED_TABLES: tuple[str, ...] = (
     "run_subjects",
@@ -65,14 +67,14 @@ def run_differences(warehouse_a: Path | str, run_a: str, warehouse_b: Path | str
     """The tables where run ``run_a`` of ``warehouse_a`` and ``run_b`` of ``warehouse_b``
     differ (empty when they agree on every compared row, duplicates counted). Either may be
     a DuckDB file or a DuckLake."""
-    con = connect(":memory:")
+    con = duckdb.connect()  # a scratch database: both warehouses are attached to it
     try:
         for alias, target in (("a", warehouse_a), ("b", warehouse_b)):
             connect(target, read_only=True).close()  # refuses an unmigrated warehouse clearly
             if is_lake(target):
                 attach(con, str(target), alias, read_only=True)
             else:
-                con.execute(f"ATTACH '{_quoted(target)}' AS {alias} (READ_ONLY)")
+                con.execute(f"ATTACH '{sql_literal(target)}' AS {alias} (READ_ONLY)")
         return [diff for table in tables
                 if (diff := _table_difference(con, table, run_a, run_b)) is not None]
     finally:
@@ -104,7 +106,3 @@ def _table_difference(con, table: str, run_a: str, run_b: str) -> TableDifferenc
         only_in_a=rows(f"{only_a_sql} LIMIT {_SAMPLE_ROWS}"),
         only_in_b=rows(f"{only_b_sql} LIMIT {_SAMPLE_ROWS}"),
         count_only_in_a=only_a, count_only_in_b=only_b)
-
-
-def _quoted(path: Path | str) -> str:
-    return str(path).replace("'", "''")

@@ -31,13 +31,18 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.target import describe
+from warehouse import shards
+from warehouse.target import describe, sql_literal
 
 CATALOG = "lupa"  # what the lake is attached as
 DATA_PATH_VARIABLE = "LUPA_LAKE_DATA_PATH"
-# Tables whose shard rows are staged in the lake before the load publishes them.
-STAGED_TABLES = ("fetches", "obligation_checks", "resources", "findings", "expectation_results")
-STAGING_COLUMNS = "shard VARCHAR NOT NULL, _row BIGINT NOT NULL"
+# Tables whose shard rows are staged in the lake before the load publishes them: a shard's
+# tables but its subjects (read from the shard directories by the load).
+STAGED_TABLES = tuple(t for t in shards.TABLES if t != "subjects")
+# (name, type, nullable) as duckdb_columns() gives them
+STAGING_COLUMNS = (("shard", "VARCHAR", False), ("_row", "BIGINT", False))
+SHARD_COMMITS_COLUMNS = (("run_id", "VARCHAR", False), ("shard", "VARCHAR", False),
+                         ("committed_at", "TIMESTAMP", False), ("rows", "BIGINT", False))
 _DEFINITION_RE = re.compile(
     r"^\s*(CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+(VIEW|MACRO|FUNCTION)\s+(?:IF\s+EXISTS\s+)?"
     r"([\w.\"]+)", re.IGNORECASE)
@@ -83,14 +88,14 @@ def attach(con: duckdb.DuckDBPyConnection, target: str, alias: str,
     options = []
     data_path = os.environ.get(DATA_PATH_VARIABLE, "").strip()
     if data_path:
-        options.append(f"DATA_PATH '{_quoted(_as_folder(data_path))}'")
+        options.append(f"DATA_PATH '{sql_literal(_as_folder(data_path))}'")
     if read_only:
         options.append("READ_ONLY")
     suffix = f" ({', '.join(options)})" if options else ""
     try:
         for path in extension_files():
-            con.execute(f"LOAD '{_quoted(path)}'")
-        con.execute(f"ATTACH '{_quoted(target)}' AS {alias}{suffix}")
+            con.execute(f"LOAD '{sql_literal(path)}'")
+        con.execute(f"ATTACH '{sql_literal(target)}' AS {alias}{suffix}")
     except duckdb.Error as exc:
         raise WarehouseError(f"cannot attach the DuckLake warehouse {describe(target)}: {exc}"
                              f" (a new lake needs {DATA_PATH_VARIABLE})") from exc
@@ -107,19 +112,16 @@ def migrate_lake(con: duckdb.DuckDBPyConnection, directory: Path | None = None) 
     migrations newly recorded. One transaction: a failure leaves the lake as it was."""
     from warehouse.schema import (
         MigrationError,
-        applied_migrations,
         discover_migrations,
         migrate,
-        verify_applied,
+        pending_migrations,
     )
 
     known = discover_migrations(directory)
-    applied = applied_migrations(con)
-    verify_applied(known, applied)
-    pending = [m for m in known if m.version not in applied]
+    pending = pending_migrations(con, directory)  # checks the applied ones first
     if not pending:
         return []
-    if applied:
+    if len(pending) < len(known):  # the lake has a schema: only additive steps are safe
         for migration in pending:
             _refuse_data_rewrites(migration)
     reference = duckdb.connect()
@@ -127,8 +129,7 @@ def migrate_lake(con: duckdb.DuckDBPyConnection, directory: Path | None = None) 
         migrate(reference, directory)
         con.begin()
         try:
-            _mirror_tables(reference, con)
-            _mirror_staging_tables(reference, con)
+            _mirror_tables(_with_staging(_columns(reference, "memory")), con)
             _replay_definitions(known, con)
             now = datetime.now(UTC).replace(tzinfo=None)
             for migration in pending:
@@ -169,11 +170,18 @@ def _columns(con: duckdb.DuckDBPyConnection, database: str) -> dict[str, list[tu
     return tables
 
 
-def _mirror_tables(reference: duckdb.DuckDBPyConnection, lake: duckdb.DuckDBPyConnection,
-                   ) -> None:
+def _with_staging(tables: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Lupa's tables plus the lake's own: a staging table per staged table, and the log of
+    the shards committed."""
+    return {**tables,
+            **{f"staged_{t}": tables[t] + list(STAGING_COLUMNS) for t in STAGED_TABLES},
+            "shard_commits": list(SHARD_COMMITS_COLUMNS)}
+
+
+def _mirror_tables(wanted: dict[str, list[tuple]], lake: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables the lake lacks and add the columns its tables lack."""
     from warehouse.schema import MigrationError
 
-    wanted = _columns(reference, "memory")
     present = _columns(lake, CATALOG)
     for table, columns in wanted.items():
         if table not in present:
@@ -186,25 +194,6 @@ def _mirror_tables(reference: duckdb.DuckDBPyConnection, lake: duckdb.DuckDBPyCo
             elif have[name] != kind:
                 raise MigrationError(f"{table}.{name} is {have[name]} in the lake but {kind} in "
                                      "the migrations; change it by hand")
-
-
-def _mirror_staging_tables(reference: duckdb.DuckDBPyConnection,
-                           lake: duckdb.DuckDBPyConnection) -> None:
-    wanted = _columns(reference, "memory")
-    present = _columns(lake, CATALOG)
-    for table in STAGED_TABLES:
-        staged = f"staged_{table}"
-        if staged not in present:
-            lake.execute(f"CREATE TABLE {staged} ({_column_list(wanted[table])}, "
-                         f"{STAGING_COLUMNS})")
-            continue
-        have = {name for name, _, _ in present[staged]}
-        for name, kind, _ in wanted[table]:
-            if name not in have:
-                lake.execute(f'ALTER TABLE {staged} ADD COLUMN "{name}" {kind}')
-    if "shard_commits" not in present:
-        lake.execute("CREATE TABLE shard_commits (run_id VARCHAR NOT NULL, shard VARCHAR NOT "
-                     "NULL, committed_at TIMESTAMP NOT NULL, rows BIGINT NOT NULL)")
 
 
 def _column_list(columns: list[tuple]) -> str:
@@ -241,7 +230,3 @@ def _without_comments(sql: str) -> str:
 
 def _as_folder(path: str) -> str:
     return path if path.endswith("/") else path + "/"
-
-
-def _quoted(value: str | Path) -> str:
-    return str(value).replace("'", "''")

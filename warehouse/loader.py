@@ -229,41 +229,41 @@ def commit_shard(target: str, run_id: str, shard_dir: Path | str) -> CommitRepor
         raise ValueError(f"commit_shard needs a DuckLake warehouse, not {target}")
     key = shard_key(shard_dir)
     files, _ = _shard_files([shard_dir])
-    for attempt in range(1, _COMMIT_ATTEMPTS + 1):
-        con = connect(target)
-        try:
-            con.begin()
-            rows = _stage(con, run_id, key, files)
-            con.execute("DELETE FROM shard_commits WHERE run_id = ? AND shard = ?", [run_id, key])
-            con.execute("INSERT INTO shard_commits VALUES (?, ?, ?, ?)",
-                        [run_id, key, _utc_now(), sum(rows.values())])
-            con.commit()
-            return CommitReport(run_id, key, rows, attempt)
-        except duckdb.TransactionException as exc:  # another worker committed first
-            rollback(con)
-            if attempt == _COMMIT_ATTEMPTS:
+    con = connect(target)
+    try:
+        for attempt in range(1, _COMMIT_ATTEMPTS + 1):
+            try:
+                con.begin()
+                rows = _stage(con, run_id, key, files)
+                con.execute("DELETE FROM shard_commits WHERE run_id = ? AND shard = ?",
+                            [run_id, key])
+                con.execute("INSERT INTO shard_commits VALUES (?, ?, ?, ?)",
+                            [run_id, key, _utc_now(), sum(rows.values())])
+                con.commit()
+                return CommitReport(run_id, key, rows, attempt)
+            except duckdb.TransactionException as exc:  # another worker committed first
+                rollback(con)
+                if attempt == _COMMIT_ATTEMPTS:
+                    raise LoadError(f"committing shard {key} of run {run_id!r} to "
+                                    f"{describe(target)} kept conflicting with other commits "
+                                    f"({attempt} attempts): {exc}") from exc
+                time.sleep(min(0.2 * 2 ** attempt, 5.0))
+            except duckdb.Error as exc:
+                rollback(con)
                 raise LoadError(f"committing shard {key} of run {run_id!r} to "
-                                f"{describe(target)} kept conflicting with other commits "
-                                f"({attempt} attempts): {exc}") from exc
-            time.sleep(min(0.2 * 2 ** attempt, 5.0))
-        except duckdb.Error as exc:
-            rollback(con)
-            raise LoadError(f"committing shard {key} of run {run_id!r} to "
-                            f"{describe(target)} failed and was rolled back: {exc}") from exc
-        finally:
-            con.close()
-    raise AssertionError("unreachable")
+                                f"{describe(target)} failed and was rolled back: {exc}") from exc
+    finally:
+        con.close()
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _stage(con: duckdb.DuckDBPyConnection, run_id: str, key: str,
            files: dict[str, list[Path]]) -> dict[str, int]:
     rows = {}
     for table in STAGED_TABLES:
-        params = {"run": run_id, "shard": key}
-        if con.execute(f"SELECT 1 FROM staged_{table} WHERE run_id = $run AND shard = $shard "
-                       "LIMIT 1", params).fetchone():
-            con.execute(f"DELETE FROM staged_{table} WHERE run_id = $run AND shard = $shard",
-                        params)
+        # a DELETE that matches nothing does not conflict with other workers' commits
+        con.execute(f"DELETE FROM staged_{table} WHERE run_id = $run AND shard = $shard",
+                    {"run": run_id, "shard": key})
         paths = files.get(table, [])
         rows[table] = 0
         if not paths:

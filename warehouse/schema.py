@@ -127,7 +127,7 @@ def pending_migrations(
     """Migrations still to apply, after checking the applied ones still match their files."""
     known = discover_migrations(directory)
     applied = applied_migrations(con)
-    verify_applied(known, applied)
+    _verify(known, applied)
     return [m for m in known if m.version not in applied]
 
 
@@ -232,7 +232,7 @@ def _has_migrations_table(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(row and row[0])
 
 
-def verify_applied(known: list[Migration], applied: dict[int, AppliedMigration]) -> None:
+def _verify(known: list[Migration], applied: dict[int, AppliedMigration]) -> None:
     """Refuse a database whose applied migrations do not match the files of this code."""
     by_version = {m.version: m for m in known}
     newest_known = max(by_version, default=0)

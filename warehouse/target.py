@@ -29,3 +29,8 @@ def target_exists(target: str | Path) -> bool:
 def describe(target: str | Path) -> str:
     """The target for messages and logs: a lake's connection string without its password."""
     return re.sub(r"password=\S+", "password=***", str(target))
+
+
+def sql_literal(value: str | Path) -> str:
+    """``value`` for inside a single-quoted SQL string (quotes doubled)."""
+    return str(value).replace("'", "''")
