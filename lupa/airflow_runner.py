@@ -19,17 +19,26 @@ from pathlib import Path
 from lupa.config import PROJECT_ROOT, Settings
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
+AIRFLOW_BIN = str(Path(sys.executable).parent / "airflow")
 
 
-def airflow_environment(settings: Settings) -> dict[str, str]:
-    home = settings.home / "airflow"
+def lupa_airflow_home(home: Path) -> dict[str, str]:
+    """What every Airflow process of Lupa's needs: its home and logs under ``home``, the
+    repository's DAGs and plugins, no example DAGs."""
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
+    }
+
+
+def airflow_environment(settings: Settings) -> dict[str, str]:
+    home = settings.home / "airflow"
+    return {
+        **lupa_airflow_home(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "LUPA_HOME": str(settings.home),
     }
 
@@ -49,14 +58,13 @@ def ensure_metadata_db(settings: Settings) -> None:
     """Create or upgrade the SQLite metadata DB (``airflow db migrate``), once."""
     home = settings.home / "airflow"
     marker = home / ".lupa-db-migrated"
-    airflow_bin = Path(sys.executable).parent / "airflow"
     stamp = _airflow_version()
     if marker.exists() and marker.read_text() == stamp and (home / "airflow.db").exists():
         return
     env = {**os.environ, **airflow_environment(settings)}
     log_file = home / "db-migrate.log"
     with log_file.open("w") as log:
-        done = subprocess.run([str(airflow_bin), "db", "migrate"], env=env, stdout=log,
+        done = subprocess.run([AIRFLOW_BIN, "db", "migrate"], env=env, stdout=log,
                               stderr=subprocess.STDOUT, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed (exit {done.returncode}); see {log_file}")

@@ -30,7 +30,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
-from lupa.airflow_runner import DAGS_FOLDER
+from lupa.airflow_runner import AIRFLOW_BIN, lupa_airflow_home
 from lupa.config import PROJECT_ROOT
 from lupa.demo import free_port
 
@@ -38,6 +38,8 @@ ADMIN_USER = "lupa"
 # Pool the audit's harvest tasks take their slots from (LUPA_HARVEST_POOL): slots x
 # LUPA_HARVEST_THREADS is the number of portals crawled at once across the whole cluster.
 HARVEST_POOL = "lupa_harvest"
+# The machine's PostgreSQL as its superuser (trust auth): where databases are created.
+ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 _STOP_GRACE_S = 30.0
 _TERMINAL_RUN_STATES = frozenset({"success", "failed"})
 
@@ -55,7 +57,7 @@ def worker_hostname() -> str:
 @dataclass
 class ClusterConfig:
     root: Path  # AIRFLOW_HOME, logs, passwords file
-    postgres_admin_dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    postgres_admin_dsn: str = ADMIN_DSN
     redis_url: str = "redis://127.0.0.1:6379/13"  # a database of its own: emptied on stop
     workers: int = 2
     worker_concurrency: int = 1
@@ -121,7 +123,7 @@ class LocalCluster:
             _stop_group(process, name)
         self.processes.clear()
         if self._created_database:
-            _drop_database(self.config.postgres_admin_dsn, self.database)
+            drop_database(self.config.postgres_admin_dsn, self.database)
             self._created_database = False
         _flush_redis(self.config.redis_url)
 
@@ -142,14 +144,11 @@ class LocalCluster:
         env = {
             **inherited,
             **self.config.env,
+            **lupa_airflow_home(home),
             "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT),
                                                         os.environ.get("PYTHONPATH")])),
-            "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
-            "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "lupa.cluster.worker_hostname",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
@@ -161,10 +160,8 @@ class LocalCluster:
             "AIRFLOW__CELERY__BROKER_URL": self.config.redis_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + _with_driver(dsn),
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.config.worker_concurrency),
-            "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         }
-        env.pop("AIRFLOW__CORE__SQL_ALCHEMY_CONN", None)
         return env
 
     def check(self) -> None:
@@ -190,13 +187,13 @@ class LocalCluster:
         return path.read_text()
 
     def _create_database(self) -> None:
-        _admin_execute(self.config.postgres_admin_dsn, f'CREATE DATABASE "{self.database}"')
+        create_database(self.config.postgres_admin_dsn, self.database)
         self._created_database = True
 
     def _airflow(self, *args: str, log: str, timeout: float = 300.0) -> None:
         path = self._log_path(log)
         with path.open("w") as handle:
-            done = subprocess.run([_airflow_bin(), *args], env=self.environment(), stdout=handle,
+            done = subprocess.run([AIRFLOW_BIN, *args], env=self.environment(), stdout=handle,
                                   stderr=subprocess.STDOUT, timeout=timeout, check=False)
         if done.returncode != 0:
             raise ClusterError(f"airflow {' '.join(args)} failed (exit {done.returncode}): "
@@ -207,7 +204,7 @@ class LocalCluster:
         env = {**self.environment(), **(extra_env or {})}
         with path.open("w") as handle:
             self.processes[name] = subprocess.Popen(
-                [_airflow_bin(), *args], env=env, stdout=handle, stderr=subprocess.STDOUT,
+                [AIRFLOW_BIN, *args], env=env, stdout=handle, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, cwd=self.root, start_new_session=True)
 
     def _log_path(self, name: str) -> Path:
@@ -236,7 +233,7 @@ class AirflowClient:
         self.session = requests.Session()
         self._token: str | None = None
 
-    def wait_healthy(self, deadline: float, check=lambda: None) -> None:
+    def wait_healthy(self, deadline: float, check) -> None:
         """Wait until the api-server answers and its scheduler reports healthy."""
         last = "no answer"
         while time.monotonic() < deadline:
@@ -267,9 +264,9 @@ class AirflowClient:
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self._call("PATCH", f"/api/v2/dags/{quote(dag_id)}", json={"is_paused": paused})
 
-    def set_pool(self, name: str, slots: int, description: str = "") -> None:
+    def set_pool(self, name: str, slots: int) -> None:
         body = {"name": name, "slots": slots,
-                "description": description or "Lupa: harvest shards crawling at once"}
+                "description": "Lupa: harvest shards crawling at once"}
         answer = self._call("PATCH", f"/api/v2/pools/{quote(name)}", json=body,
                             expect=(200, 404))
         if answer.status_code == 404:
@@ -284,8 +281,7 @@ class AirflowClient:
         return self._call("GET",
                           f"/api/v2/dags/{quote(dag_id)}/dagRuns/{quote(run_id, safe='')}").json()
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float,
-                     check=lambda: None) -> dict:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float, check) -> dict:
         """Poll until the run succeeds or fails (bounded by ``timeout``)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -297,13 +293,12 @@ class AirflowClient:
         raise ClusterError(f"run {run_id} of {dag_id} did not finish within {timeout:g} s "
                            f"(state {self.dag_run(dag_id, run_id).get('state')})")
 
-    def clear(self, dag_id: str, run_id: str, tasks: list[tuple[str, int]],
-              downstream: bool = True) -> list[dict]:
-        """Clear task instances (``(task_id, map_index)``; -1 for an unmapped task) and, with
-        ``downstream``, the tasks after them, so the scheduler runs them again: how an
-        operator re-runs one shard. Returns the task instances cleared."""
+    def clear(self, dag_id: str, run_id: str, tasks: list[tuple[str, int]]) -> list[dict]:
+        """Clear task instances (``(task_id, map_index)``; -1 for an unmapped task) and the
+        tasks after them, so the scheduler runs them again: how an operator re-runs one
+        shard. Returns the task instances cleared."""
         body = {"dag_run_id": run_id, "task_ids": [list(t) for t in tasks], "dry_run": False,
-                "include_downstream": downstream, "only_failed": False,
+                "include_downstream": True, "only_failed": False,
                 "reset_dag_runs": True}
         return self._call("POST", f"/api/v2/dags/{quote(dag_id)}/clearTaskInstances",
                           json=body).json()["task_instances"]
@@ -338,10 +333,6 @@ class AirflowClient:
         return self._token
 
 
-def _airflow_bin() -> str:
-    return str(Path(sys.executable).parent / "airflow")
-
-
 def _database_dsn(admin_dsn: str, database: str) -> str:
     parts = urlsplit(admin_dsn)
     return urlunsplit(parts._replace(path=f"/{database}"))
@@ -360,7 +351,11 @@ def _admin_execute(admin_dsn: str, sql: str) -> None:
         con.execute(sql)
 
 
-def _drop_database(admin_dsn: str, database: str) -> None:
+def create_database(admin_dsn: str, database: str) -> None:
+    _admin_execute(admin_dsn, f'CREATE DATABASE "{database}"')
+
+
+def drop_database(admin_dsn: str, database: str) -> None:
     _admin_execute(admin_dsn, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
