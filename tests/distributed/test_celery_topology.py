@@ -6,7 +6,7 @@ same testbed holds. A second run writes to a DuckLake warehouse (catalog in Post
 where every shard commits its rows from the worker that audited it.
 
 Needs the machine's PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379); the
-README says how to start them. ``make test-distributed`` runs only this module.
+README says how to start them. ``make test-distributed`` runs the tests marked ``distributed``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def _require(name: str, address: tuple[str, int]) -> None:
         socket.create_connection(address, timeout=2).close()
     except OSError as exc:
         pytest.fail(f"{name} is not listening on {address[0]}:{address[1]} ({exc}); the "
-                    "README's 'Distributed execution' section says how to start it")
+                    "README's 'Deployment and operations' section says how to start it")
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +172,6 @@ def test_every_process_is_stopped_and_the_database_dropped(distributed_run):
     import psycopg
 
     cluster, _, _, pids, _ = distributed_run
-    assert cluster.processes == {}
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)

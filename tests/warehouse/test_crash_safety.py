@@ -94,6 +94,7 @@ def test_a_killed_load_leaves_all_or_nothing_and_the_next_load_completes(
     assert _state(db, run_id) == expected
     again = _loader(root, db)  # loading the run again replaces it
     again.communicate(timeout=600)
+    assert again.returncode == 0
     assert _state(db, run_id) == expected
     # the first kill lands well inside the load: it must have left nothing (later kills
     # may interrupt a reload, which leaves the previous complete load)

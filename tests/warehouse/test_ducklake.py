@@ -16,7 +16,7 @@ import pytest
 from warehouse_helpers import obligation_rows, run_dict, snapshot, subject_rows, write_shard
 
 from warehouse.compare import run_differences
-from warehouse.lake import DATA_PATH_VARIABLE, extension_files
+from warehouse.lake import DATA_PATH_VARIABLE, extension_files, migrate_lake
 from warehouse.loader import commit_shard, load_run
 from warehouse.schema import (
     MigrationError,
@@ -37,7 +37,7 @@ def _admin(sql: str) -> None:
             con.execute(sql)
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); the README's "
-                    "'Distributed execution' section says how to start it")
+                    "'Deployment and operations' section says how to start it")
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_a_new_lake_gets_the_whole_schema(lake, tmp_path):
         tables = _objects(con, "tables")
         assert _objects_of_file(reference, "tables") <= tables
         assert {"staged_findings", "staged_fetches", "shard_commits"} <= tables
-        assert connect(lake).close() is None  # opening again migrates nothing
+        assert migrate_lake(con) == []  # opening again migrates nothing
     finally:
         con.close()
         reference.close()
@@ -151,6 +151,12 @@ def test_a_retried_shard_commit_replaces_its_rows(lake, tmp_path):
     write_shard(shard, "r3", ["100"], note=" (reintento)")
     second = commit_shard(lake, "r3", shard)
     assert first.rows == second.rows
+    con = connect(lake, read_only=True)
+    try:  # the second commit replaced the first one's staged rows
+        staged = con.execute("SELECT count(*) FROM staged_findings WHERE run_id = 'r3'")
+        assert staged.fetchone()[0] == first.rows["findings"]
+    finally:
+        con.close()
     load_run(lake, run_dict("r3"), [shard], subject_rows(), obligation_rows())
     con = connect(lake, read_only=True)
     try:

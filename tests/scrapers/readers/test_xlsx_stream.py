@@ -593,14 +593,12 @@ def test_malformed_sheet_xml_fails_as_openpyxl_fails(part_mode: str) -> None:
     data = "".join(
         row(n, f'<c r="A{n}" t="inlineStr"><is><t>Fila {n}</t></is></c>') for n in range(1, 60)
     )
-    good = build_xlsx([("S", data)])
     for damage in (
         lambda x: x[: len(x) * 2 // 3],
         lambda x: x.replace('<row r="50">', "<row r=50>"),
     ):
         sheet = damage(f'<worksheet xmlns="{MAIN}"><sheetData>{data}</sheetData></worksheet>')
         content = build_xlsx([("S", data)], sheet_xml={0: sheet})
-        assert content != good
         with pytest.raises(SyntaxError):  # xml.etree's ParseError
             openpyxl_rows(content)
         streamed, forced = documents(content)
