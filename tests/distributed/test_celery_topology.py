@@ -18,7 +18,14 @@ from dataclasses import replace
 
 import pytest
 
-from lupa.cluster import HARVEST_POOL, ClusterConfig, LocalCluster
+from lupa.cluster import (
+    ADMIN_DSN,
+    HARVEST_POOL,
+    ClusterConfig,
+    LocalCluster,
+    create_database,
+    drop_database,
+)
 from lupa.config import Settings
 from lupa.demo import free_port
 from testbed.model import AS_OF
@@ -31,7 +38,6 @@ BASE = "127.23.0.1"
 RUN_ID = "distributed__2025-11-15"
 LAKE_RUN_ID = "distributed_lake__2025-11-15"
 POSTGRES, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
-ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 RUN_TIMEOUT_S = 900
 
 
@@ -59,16 +65,12 @@ def _conf(registry, warehouse) -> dict:
 
 @pytest.fixture(scope="module")
 def lake_target(tmp_path_factory):
-    import psycopg
-
     _require("PostgreSQL", POSTGRES)
     name = f"lupa_lake_distributed_{secrets.token_hex(4)}"
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
+    create_database(ADMIN_DSN, name)
     yield (f"ducklake:postgres:dbname={name} host=127.0.0.1 user=postgres",
            tmp_path_factory.mktemp("lake-data"))
-    with psycopg.connect(ADMIN_DSN, autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(ADMIN_DSN, name)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from warehouse_helpers import obligation_rows, run_dict, snapshot, subject_rows, write_shard
 
+from lupa.cluster import ADMIN_DSN, create_database, drop_database
 from warehouse.compare import run_differences
 from warehouse.lake import DATA_PATH_VARIABLE, extension_files, migrate_lake
 from warehouse.loader import commit_shard, load_run
@@ -26,15 +27,12 @@ from warehouse.schema import (
     schema_version,
 )
 
-ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-
-def _admin(sql: str) -> None:
+def _admin(action, name: str) -> None:
     import psycopg
 
     try:
-        with psycopg.connect(ADMIN, autocommit=True, connect_timeout=5) as con:
-            con.execute(sql)
+        action(ADMIN_DSN, name)
     except psycopg.OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc}); the README's "
                     "'Deployment and operations' section says how to start it")
@@ -45,10 +43,10 @@ def lake(tmp_path, monkeypatch):
     """A new DuckLake: a PostgreSQL catalog database of its own (dropped afterwards) and a
     data folder."""
     name = f"lupa_lake_test_{secrets.token_hex(4)}"
-    _admin(f'CREATE DATABASE "{name}"')
+    _admin(create_database, name)
     monkeypatch.setenv(DATA_PATH_VARIABLE, str(tmp_path / "lake-data"))
     yield f"ducklake:postgres:dbname={name} host=127.0.0.1 user=postgres"
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(drop_database, name)
 
 
 def _objects(con, kind: str) -> set[str]:
