@@ -20,7 +20,8 @@ subjects, so a small sample overestimates; not a measurement).
 (``lupa.cluster``: PostgreSQL metadata DB, Redis, api-server, scheduler, dag-processor and
 ``--workers`` Celery workers as local processes, the runs triggered through the REST API), so
 shards run in parallel; CPU seconds are then those of every cluster process and its children,
-and peak memory the largest process's (with the sum of every process's peak beside it).
+and peak memory, sampled every 2 s during the runs (task processes included), the largest
+process's, with the largest sum over the processes alive at once beside it.
 
 Targets (issue 6): the national cycle within 2 hours, peak memory within 4 GB, the incremental
 re-run within 20 minutes. ``--profile`` samples the first run with py-spy (every thread,
@@ -188,8 +189,7 @@ def _idle(frame: str) -> bool:
                                           "poll (", "sleep", "acquire"))
 
 
-def run(settings, registry: Path, wanted: list[str], args, label: str) -> dict:
-    from lupa.airflow_runner import run_dag
+def _audit_conf(settings, registry: Path, wanted: list[str], args) -> dict:
     from testbed.model import AS_OF
 
     conf = {"registry": str(registry), "allow_private_networks": True,
@@ -197,57 +197,71 @@ def run(settings, registry: Path, wanted: list[str], args, label: str) -> dict:
             "as_of": AS_OF.isoformat(), "warehouse": str(settings.warehouse)}
     if len(wanted) < NATIONAL:
         conf["subjects"] = wanted
+    return conf
+
+
+def _timings(wall: float, cpu: float, subjects: int) -> dict:
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+            "cpu_s_per_subject": round(cpu / subjects, 3),
+            "wall_s_per_subject": round(wall / subjects, 3)}
+
+
+def run(settings, registry: Path, wanted: list[str], args, label: str) -> dict:
+    from lupa.airflow_runner import run_dag
+
     cpu, started = own_cpu_s(), time.monotonic()
-    result = run_dag(settings, "lupa_audit", conf)
+    result = run_dag(settings, "lupa_audit", _audit_conf(settings, registry, wanted, args))
     wall, cpu = time.monotonic() - started, own_cpu_s() - cpu
     print(f"{label}: {result.state} in {wall:.0f} s ({cpu:.0f} CPU s)", file=sys.stderr,
           flush=True)
     return {"run_id": result.run_id, "state": result.state, "failed_tasks": result.failed_tasks,
-            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "cpu_s_per_subject": round(cpu / len(wanted), 3),
-            "wall_s_per_subject": round(wall / len(wanted), 3)}
+            **_timings(wall, cpu, len(wanted))}
 
 
-def run_on_cluster(cluster, settings, registry: Path, wanted: list[str], args,
-                   label: str) -> dict:
-    from testbed.model import AS_OF
-
-    conf = {"registry": str(registry), "allow_private_networks": True,
-            "delay_seconds": args.delay, "shard_size": args.shard_size,
-            "as_of": AS_OF.isoformat(), "warehouse": str(settings.warehouse)}
-    if len(wanted) < NATIONAL:
-        conf["subjects"] = wanted
+def run_on_cluster(cluster, memory: MemorySampler, settings, registry: Path,
+                   wanted: list[str], args, label: str) -> dict:
     run_id = f"bench_{label.replace(' ', '_')}_{int(time.time())}"
     roots = [p.pid for p in cluster.processes.values()]
     cpu, started = tree_cpu_s(roots), time.monotonic()
-    cluster.client.trigger("lupa_audit", run_id, conf)
-    run = cluster.client.wait_for_run("lupa_audit", run_id, 24 * 3600, cluster.check)
+    cluster.client.trigger("lupa_audit", run_id,
+                           _audit_conf(settings, registry, wanted, args))
+
+    def check() -> None:  # every poll: is the cluster alive, and how much memory it holds
+        cluster.check()
+        memory.sample()
+
+    run = cluster.client.wait_for_run("lupa_audit", run_id, 24 * 3600, check)
     wall, cpu = time.monotonic() - started, tree_cpu_s(roots) - cpu
     instances = cluster.client.task_instances("lupa_audit", run_id)
     failed = [f"{t['task_id']}[{t['map_index']}]" for t in instances if t["state"] == "failed"]
     print(f"{label}: {run['state']} in {wall:.0f} s ({cpu:.0f} CPU s, {args.workers} "
           "workers)", file=sys.stderr, flush=True)
     return {"run_id": run_id, "state": run["state"], "failed_tasks": failed,
-            "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
-            "cpu_s_per_subject": round(cpu / len(wanted), 3),
-            "wall_s_per_subject": round(wall / len(wanted), 3),
+            **_timings(wall, cpu, len(wanted)),
             "workers_used": sorted({t["hostname"] for t in instances
                                     if t["task_id"] == "harvest"})}
 
 
-def cluster_peak_rss_mb(cluster) -> tuple[float, float]:
-    """Largest peak RSS among the cluster's processes and their live descendants, and the
-    sum of them all (an upper bound of what they held at once)."""
-    stats = _proc_stats()
-    peaks = []
-    for pid in descendants([p.pid for p in cluster.processes.values()], stats):
-        try:
-            peak = peak_rss_mb(pid)
-        except OSError:
-            continue
-        if peak == peak:  # NaN: a process without memory of its own (a zombie)
-            peaks.append(peak)
-    return round(max(peaks, default=0.0)), round(sum(peaks))
+class MemorySampler:
+    """Peak RSS of a cluster's processes and all their descendants — task processes
+    included, which exit when their task ends — sampled at each poll of a run (every 2 s):
+    the largest single process, and the largest sum over the processes alive together."""
+
+    def __init__(self, cluster) -> None:
+        self.roots = [p.pid for p in cluster.processes.values()]
+        self.largest_mb = self.together_mb = 0.0
+
+    def sample(self) -> None:
+        peaks = []
+        for pid in descendants(self.roots, _proc_stats()):
+            try:
+                peak = peak_rss_mb(pid)
+            except OSError:  # exited meanwhile
+                continue
+            if peak == peak:  # NaN: a process without memory of its own (a zombie)
+                peaks.append(peak)
+        self.largest_mb = max(self.largest_mb, max(peaks, default=0.0))
+        self.together_mb = max(self.together_mb, sum(peaks))
 
 
 def warehouse_figures(warehouse: Path, run_id: str) -> dict:
@@ -344,11 +358,14 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
         server_pid = testbed.process.pid
         profiler = (Profiler(tmp / "profile.txt", gil_only=args.profile_gil)
                     if args.profile or args.profile_gil else None)
-        with executor(args, tmp, settings) as cluster:
+        with executor(args, tmp) as cluster:
+            memory = MemorySampler(cluster) if cluster is not None else None
+
             def one(label: str) -> dict:
                 if cluster is None:
                     return run(settings, registry, wanted, args, label)
-                return run_on_cluster(cluster, settings, registry, wanted, args, label)
+                return run_on_cluster(cluster, memory, settings, registry, wanted, args,
+                                      label)
 
             server_cpu = process_cpu_s(server_pid)
             figures["first"] = one("first run")
@@ -358,9 +375,9 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
             server_cpu = process_cpu_s(server_pid)
             figures["rerun"] = one("incremental re-run")
             figures["rerun"]["testbed_cpu_s"] = round(process_cpu_s(server_pid) - server_cpu, 1)
-            if cluster is not None:
-                figures["peak_rss_mb"], figures["peak_rss_mb_all_processes"] = \
-                    cluster_peak_rss_mb(cluster)
+            if memory is not None:
+                figures["peak_rss_mb"] = round(memory.largest_mb)
+                figures["peak_rss_mb_all_processes"] = round(memory.together_mb)
         figures["testbed_peak_rss_mb"] = round(peak_rss_mb(server_pid))
         truth = filtered_truth(Path(testbed.out_dir) / "ground_truth", tmp / "truth",
                                set(wanted))
@@ -389,7 +406,7 @@ def measure(args, tmp: Path, load_average: list[float]) -> dict:
 
 
 @contextmanager
-def executor(args, tmp: Path, settings):
+def executor(args, tmp: Path):
     """None for dag.test; for ``--executor celery`` a started ``LocalCluster`` (stopped on
     exit) running every task with this benchmark's Lupa settings."""
     if args.executor != "celery":
