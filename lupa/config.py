@@ -62,6 +62,8 @@ class Settings:
     shard_count: int | None = None  # shards per run; when set it wins over shard_size
     harvest_threads: int = 8
     allow_private_networks: bool = False
+    # "address:port" or "network/prefix:port" exceptions to the private-address refusal
+    allowed_endpoints: tuple[str, ...] = ()
     delay_seconds: float = 1.0
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
@@ -94,6 +96,8 @@ class Settings:
             harvest_threads=_env_number("LUPA_HARVEST_THREADS", d.harvest_threads, int),
             allow_private_networks=_env_bool("LUPA_ALLOW_PRIVATE_NETWORKS",
                                              d.allow_private_networks),
+            allowed_endpoints=tuple(e.strip() for e in (_env("LUPA_ALLOWED_ENDPOINTS") or "")
+                                    .split(",") if e.strip()),
             delay_seconds=_env_number("LUPA_DELAY_SECONDS", d.delay_seconds, float),
             connect_timeout=_env_number("LUPA_CONNECT_TIMEOUT", d.connect_timeout, float),
             read_timeout=_env_number("LUPA_READ_TIMEOUT", d.read_timeout, float),

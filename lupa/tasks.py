@@ -105,6 +105,7 @@ def resolve_params(params: dict, settings: Settings | None = None,
         raise RunConfigurationError(
             "allow_private_networks was requested but this installation refuses private "
             "addresses (set LUPA_ALLOW_PRIVATE_NETWORKS=1 where that is intended)")
+    _check_allowed_endpoints(settings.allowed_endpoints)
     delay = params.get("delay_seconds")
     shard_size = _shard_number("shard_size", params.get("shard_size"), "params")
     if shard_size is None:
@@ -126,6 +127,15 @@ def resolve_params(params: dict, settings: Settings | None = None,
         "home": str(settings.home),
         "settings": settings.as_dict(),
     }
+
+
+def _check_allowed_endpoints(endpoints: tuple[str, ...]) -> None:
+    from scrapers.netguard import NetGuard
+
+    try:
+        NetGuard(allowed_endpoints=endpoints)
+    except ValueError as exc:
+        raise RunConfigurationError(f"LUPA_ALLOWED_ENDPOINTS: {exc}") from exc
 
 
 def _shard_number(name: str, value, source: str) -> int | None:
@@ -418,6 +428,7 @@ def _fetch_policy(manifest: dict):
         max_bytes=settings["max_bytes"],
         delay_seconds=manifest["delay_seconds"],
         allow_private_networks=manifest["allow_private_networks"],
+        allowed_endpoints=tuple(settings.get("allowed_endpoints") or ()),
     )
 
 

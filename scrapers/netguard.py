@@ -154,39 +154,52 @@ def is_public_address(address: IPAddress) -> bool:
     return address.is_global
 
 
-def _parse_endpoint(text: str) -> tuple[str, int]:
-    parts = urlsplit("//" + text)
-    if parts.hostname is None or parts.port is None:
-        raise ValueError(f"allowed endpoint {text!r} must look like host:port")
-    address = literal_address(parts.hostname)
-    host = str(address) if address is not None else parts.hostname.lower()
-    return host, parts.port
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _parse_endpoint(text: str) -> tuple[Network, int]:
+    """``host:port`` or ``network/prefix:port`` (``[::1]:8080``, ``127.31.0.0/24:8080``)."""
+    host, sep, port = text.strip().rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"allowed endpoint {text!r} must look like host:port or "
+                         "network/prefix:port")
+    if "/" in host:
+        try:
+            return ipaddress.ip_network(host, strict=False), int(port)
+        except ValueError as exc:
+            raise ValueError(f"allowed endpoint {text!r}: {exc}") from exc
+    address = literal_address(host)
+    if address is None:
+        raise ValueError(f"allowed endpoint {text!r} must name an IP address or a network")
+    return ipaddress.ip_network(address), int(port)
 
 
 @dataclass
 class NetGuard:
     """Decides whether a URL or a connected peer may be used.
 
-    ``allowed_endpoints`` ("127.0.0.1:8080", "[::1]:8080") are exact address:port exceptions to
-    the private-address rule; they let tests (and the bundled testbed) act as a "public" origin
-    while every other private destination stays refused. ``resolver`` is ``socket.getaddrinfo``
-    unless a test supplies a fake one. Name lookups are cached for ``cache_seconds`` because the
-    fetcher checks every request; the connection-time :meth:`check_peer` keeps the cache from
-    weakening the guard.
+    ``allowed_endpoints`` ("127.0.0.1:8080", "[::1]:8080", "127.31.0.0/24:8080") are
+    address:port (or network:port) exceptions to the private-address rule; they let tests and
+    the bundled testbed act as a "public" origin while every other private destination (another
+    port, another network, the metadata endpoint) stays refused. ``resolver`` is
+    ``socket.getaddrinfo`` unless a test supplies a fake one. Name lookups are cached for
+    ``cache_seconds`` because the fetcher checks every request; the connection-time
+    :meth:`check_peer` keeps the cache from weakening the guard.
     """
 
     allow_private: bool = False
     allowed_endpoints: Iterable[str] = ()
     resolver: Resolver = socket.getaddrinfo
     cache_seconds: float = 60.0
-    _endpoints: frozenset[tuple[str, int]] = field(init=False, repr=False)
+    _endpoints: tuple[tuple[Network, int], ...] = field(init=False, repr=False)
     _cache: dict[str, tuple[float, tuple[IPAddress, ...]]] = field(
         init=False, repr=False, default_factory=dict
     )
     _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self._endpoints = frozenset(_parse_endpoint(e) for e in self.allowed_endpoints)
+        self._endpoints = tuple(_parse_endpoint(e) for e in self.allowed_endpoints)
 
     def check_url(self, url: str) -> Target:
         """Validate ``url``; raise :class:`BlockedDestination` or :class:`UnresolvableHost`."""
@@ -204,13 +217,17 @@ class NetGuard:
         self._check_address(ipaddress.ip_address(address.split("%")[0]), port, host or address)
 
     def _check_address(self, address: IPAddress, port: int, host: str) -> None:
-        if is_public_address(address) or (str(address), port) in self._endpoints:
+        if is_public_address(address) or self._allowed(address, port):
             return
         shown = host if host == str(address) else f"{host} ({address})"
         raise PrivateAddress(
             f"destination {shown} port {port} is not a public Internet address; "
             "private networks are not fetched unless explicitly allowed"
         )
+
+    def _allowed(self, address: IPAddress, port: int) -> bool:
+        return any(port == allowed_port and address.version == network.version
+                   and address in network for network, allowed_port in self._endpoints)
 
     def _addresses(self, host: str) -> tuple[IPAddress, ...]:
         literal = literal_address(host)

@@ -62,6 +62,25 @@ def test_private_networks_only_where_the_installation_allows(settings):
     assert resolve_params({}, allowing)["allow_private_networks"] is True
 
 
+def test_allowed_endpoints_reach_the_fetch_policy_and_bad_ones_stop_the_run(settings,
+                                                                             monkeypatch):
+    from lupa.tasks import _fetch_policy
+    from scrapers.fetch import Fetcher
+    from scrapers.netguard import PrivateAddress
+
+    monkeypatch.setenv("LUPA_ALLOWED_ENDPOINTS", " 127.31.0.0/24:8080 ,, [::1]:9000")
+    narrowed = replace(settings, allowed_endpoints=Settings.from_env().allowed_endpoints)
+    conf = resolve_params({}, narrowed)
+    policy = _fetch_policy({**conf, "delay_seconds": 0})
+    assert policy.allowed_endpoints == ("127.31.0.0/24:8080", "[::1]:9000")
+    guard = Fetcher(policy).guard
+    guard.check_url("http://127.31.0.9:8080/")
+    with pytest.raises(PrivateAddress):
+        guard.check_url("http://169.254.169.254:8080/latest/meta-data/")
+    with pytest.raises(RunConfigurationError, match="LUPA_ALLOWED_ENDPOINTS.*localhost:80"):
+        resolve_params({}, replace(settings, allowed_endpoints=("localhost:80",)))
+
+
 def test_empty_params_fall_back_to_the_installation(settings):
     conf = resolve_params({"law": None, "shard_size": None, "as_of": ""},
                           replace(settings, shard_size=7))

@@ -195,9 +195,24 @@ def test_allowed_endpoints_are_exact_address_and_port() -> None:
         guard.check_peer("127.0.0.2", 8080)
 
 
-def test_bad_allowed_endpoint_is_a_configuration_error() -> None:
-    with pytest.raises(ValueError, match="host:port"):
-        NetGuard(allowed_endpoints=("127.0.0.1",))
+def test_allowed_networks_take_a_prefix_and_one_port() -> None:
+    guard = NetGuard(allowed_endpoints=("127.31.0.0/24:8080", "[::1]:9000"),
+                     resolver=FakeResolver({}))
+    for url in ("http://127.31.0.1:8080/", "http://127.31.0.255:8080/a", "http://[::1]:9000/"):
+        guard.check_url(url)
+    guard.check_peer("127.31.0.7", 8080)
+    for url in ("http://127.31.1.1:8080/", "http://127.31.0.1:8081/", "http://127.0.0.1:8080/",
+                "http://169.254.169.254:8080/", "http://[::1]:8080/",
+                "http://[::ffff:127.31.0.1]:9000/"):
+        with pytest.raises(PrivateAddress):
+            guard.check_url(url)
+
+
+@pytest.mark.parametrize("endpoint", ["127.0.0.1", "localhost:8080", "127.0.0.0/33:80",
+                                      "10.0.0.0/8:0", "10.0.0.0/8:http"])
+def test_bad_allowed_endpoint_is_a_configuration_error(endpoint) -> None:
+    with pytest.raises(ValueError, match="allowed endpoint"):
+        NetGuard(allowed_endpoints=(endpoint,))
 
 
 def test_check_peer_judges_the_connected_address() -> None:
