@@ -307,6 +307,17 @@ class _Auditor:
                              f"«{page.mojibake}» en {url}.", evidence_url=url)
                 self.portal_mojibake = True
                 return
+        for page in (harvest.home, harvest.get_section()):
+            conflict = page.get("charset_conflict") if page is not None else ""
+            if conflict:
+                declared, _, real = conflict.partition("→")
+                url = page.get("url") or harvest.home_url
+                self.finding(Code.ENCODING_ERROR,
+                             f"La página {url} declara la codificación {declared} pero está "
+                             f"escrita en {real}: los navegadores muestran mal los acentos y "
+                             "la ñ.", evidence_url=url)
+                self.portal_mojibake = True
+                return
 
     def report_encoding(self, oid: str, label: str, hits: list) -> None:
         if self.portal_mojibake:

@@ -25,8 +25,26 @@ class DocumentFinding:
     message: str
 
 
+# Why a published file cannot be opened at all, in the audit team's words (reader warning
+# codes, scrapers.readers.model). A download Lupa cut at its own size cap is not the portal's
+# fault and is not here.
+_DAMAGE = {
+    "unreadable": "está dañado o incompleto y no se puede abrir",
+    "zip_bomb": ("no se abrió: se descomprime a un tamaño desproporcionado (posible «bomba "
+                 "zip»)"),
+    "encrypted": "exige una contraseña para abrirse",
+}
+
+
 def _not_machine_readable(doc, fmt: str | None, stars: int | None, match):
-    if stars is not None and stars <= 1 and doc.kind != "unreadable":
+    codes = doc.warning_codes()
+    damage = next((text for code, text in _DAMAGE.items() if code in codes), None)
+    if damage is not None:
+        yield Code.NOT_MACHINE_READABLE, (
+            f"El archivo ({fmt or 'formato desconocido'}) {damage}; sus datos no se pueden "
+            "reutilizar.")
+    elif stars is not None and stars <= 1 and (
+            doc.kind != "unreadable" or {"unsupported", "too_large"} & set(codes)):
         yield Code.NOT_MACHINE_READABLE, (
             f"El archivo se publica como {fmt or 'formato desconocido'} ({stars} de 5 "
             "estrellas de apertura); los datos no se pueden reutilizar sin transcribirlos.")

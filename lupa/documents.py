@@ -25,7 +25,8 @@ from pathlib import Path
 
 from audit.hyperlinks import check_links, hyperlink_columns, sample_links
 from audit.usefulness import TABULAR_KINDS
-from scrapers.readers import read_document
+from scrapers.readers import not_read, read_document
+from scrapers.readers.model import W_TOO_LARGE
 from scrapers.readers.periods import parse_date, slash_format
 from scrapers.results import FetchResult
 
@@ -91,7 +92,13 @@ class DocumentReader:
         from audit.formats import match_headers
 
         name = Path(result.final_url or result.url).name or None
-        doc = read_document(result.content, filename=name, declared_type=result.declared_type)
+        if result.error == "too_large":
+            doc = not_read(W_TOO_LARGE, f"download cut at {len(result.content)} bytes (the size "
+                           "cap): the file was not read", filename=name,
+                           declared_type=result.declared_type)
+        else:
+            doc = read_document(result.content, filename=name,
+                                declared_type=result.declared_type)
         match = match_headers(doc.columns, self.formats) if doc.columns else None
         summary = doc.to_dict()
         summary.pop("sample", None)

@@ -62,6 +62,7 @@ from scrapers.discovery import (
     parse_obligation_ref,
 )
 from scrapers.results import FetchResult
+from scrapers.sniff import charset_conflict, parse_content_type
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +145,8 @@ class HomeFetch(_FieldAccess):
     anomaly: str | None = None  # 'soft_404', 'captcha', 'waf', 'login'
     anomaly_detail: str | None = None
     mojibake: str = ""  # a sample of wrongly decoded text (ENCODING_ERROR evidence)
+    # "declared→real" charset when the page declares one it is not written in (ENCODING_ERROR)
+    charset_conflict: str = ""
 
 
 @dataclass
@@ -1414,7 +1417,15 @@ def _summary(node: _Node) -> HomeFetch:
         anomaly=node.anomaly,
         anomaly_detail=node.anomaly_detail,
         mojibake=signals.mojibake if signals else "",
+        charset_conflict=_charset_conflict(result) if result is not None else "",
     )
+
+
+def _charset_conflict(result: FetchResult) -> str:
+    if not result.encoding or not result.ok:
+        return ""
+    _, charset = parse_content_type(result.headers.get("content-type", ""))
+    return charset_conflict(result.content, charset, result.sniffed_type, result.encoding)
 
 
 _HOME_PATH = re.compile(r"^/?(?:(?:index|inicio|default|home|portal)(?:\.\w{2,5})?)?/?$", re.I)

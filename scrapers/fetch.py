@@ -74,7 +74,7 @@ from scrapers.robots import (
     RobotsEntry,
     RobotsStatus,
 )
-from scrapers.sniff import detect_encoding, is_text_type, sniff
+from scrapers.sniff import detect_encoding, is_text_type, parse_content_type, sniff
 
 __all__ = [
     "ERRORS",
@@ -565,7 +565,7 @@ class Fetcher:
 
     def _describe_content(self, result: FetchResult) -> None:
         content_type = result.headers.get("content-type", "")
-        media_type, charset = _parse_content_type(content_type)
+        media_type, charset = parse_content_type(content_type)
         result.declared_type = media_type
         if not result.content:
             return
@@ -966,17 +966,6 @@ def _root_reason(exc: BaseException) -> str:
         if text:
             return text[:300]
     return type(exc).__name__
-
-
-def _parse_content_type(value: str) -> tuple[str | None, str | None]:
-    media_type, _, params = value.partition(";")
-    media_type = media_type.strip().lower() or None
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = val.strip().strip("\"'") or None
-    return media_type, charset
 
 
 def _content_length(headers: dict[str, str]) -> int | None:

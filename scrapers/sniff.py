@@ -363,6 +363,35 @@ def detect_encoding(
     return _guess(content)
 
 
+def parse_content_type(value: str) -> tuple[str | None, str | None]:
+    """(media type, charset) of a Content-Type header value."""
+    media_type, _, params = value.partition(";")
+    media_type = media_type.strip().lower() or None
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = val.strip().strip("\"'") or None
+    return media_type, charset
+
+
+def charset_conflict(content: bytes, http_charset: str | None, media_type: str | None,
+                     used: str | None) -> str:
+    """``"declared→used"`` when the charset a browser would obey is not the page's real one.
+
+    Browsers decode with the HTTP charset, else the document's own declaration (a BOM wins
+    over both), so a page that declares one charset and is written in another shows its
+    accents and ñ broken to every visitor, even though Lupa reads it right (``used``, from
+    ``detect_encoding``). Plain ASCII cannot conflict; Latin-1 labels count as windows-1252.
+    """
+    if not used or content.isascii() or any(content.startswith(bom) for bom, _ in _BOMS):
+        return ""
+    declared = canonical_encoding(http_charset) or _declared_in_document(content, media_type)
+    if not declared or declared == canonical_encoding(used):
+        return ""
+    return f"{declared}→{canonical_encoding(used) or used}"
+
+
 def _mostly_utf8(content: bytes, declared: bool) -> bool:
     """UTF-8 with a few stray bytes (a windows-1252 "ó" pasted into a UTF-8 page): decoded as
     UTF-8 with replacement characters, as browsers do, rather than as windows-1252 (which

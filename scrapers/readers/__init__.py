@@ -42,6 +42,7 @@ __all__ = [
     "ReaderError",
     "Subtable",
     "inspect_bytes",
+    "not_read",
     "normalize_label",
     "read_document",
 ]
@@ -171,6 +172,15 @@ def _read_delimited_or_text(doc: Document, content: bytes, limits: Limits) -> No
     doc.text_chars = len(doc.text)
     doc.notes = justification_sentences(doc.text)
     doc.kind = "text" if doc.text.strip() else "empty"
+
+
+def not_read(code: str, message: str, *, filename: str | None = None,
+             declared_type: str | None = None) -> Document:
+    """The document of a file Lupa chose not to read (e.g. a download cut at the size cap:
+    reading the first megabytes would pass a part for the whole)."""
+    declared = _media_type(declared_type)
+    return _failed(Document(media_type=declared or sniff.OCTET_STREAM, declared_type=declared,
+                            filename=filename), code, message)
 
 
 def _failed(doc: Document, code: str, message: str) -> Document:

@@ -31,6 +31,7 @@ W_MALFORMED = "malformed"  # part of the file could not be parsed; what came bef
 W_NO_TEXT_LAYER = "no_text_layer"  # a PDF whose pages carry (almost) no extractable text
 W_PARTIAL_TEXT_LAYER = "partial_text_layer"  # some pages have text, most do not
 W_ENCRYPTED = "encrypted"  # a PDF that needs a password
+W_TOO_LARGE = "too_large"  # the download was cut at the size cap: the file was not read
 
 # Date formats reported in ``Document.dates_parsed``.
 EXCEL_SERIAL = "excel_serial"  # a spreadsheet date cell (stored as an Excel serial number)

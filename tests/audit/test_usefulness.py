@@ -86,3 +86,24 @@ def test_missing_columns_are_named():
     (missing,) = [f for f in findings if f.code.value == "MISSING_COLUMNS"]
     assert "Faltan 2 columna(s)" in missing.message
     assert match.format_id in missing.message
+
+
+def test_damaged_files_are_not_machine_readable_and_say_why():
+    whole = xlsx([[2025, "01/07/2025", "30/09/2025", "Ley", "Dirección", "15/10/2025", ""]])
+    for content, name, why in ((whole[: len(whole) // 2], "f.xlsx", "dañado"),
+                               (b"%PDF-1.4\n1 0 obj<<>>\nbasura sin xref", "f.pdf", "dañado")):
+        doc = read_document(content, filename=name)
+        found = document_findings(doc)
+        assert [f.code.value for f in found] == ["NOT_MACHINE_READABLE"], name
+        assert why in found[0].message
+
+
+def test_a_download_cut_at_the_size_cap_is_not_the_portals_fault():
+    from scrapers.readers import not_read
+
+    cut = not_read("too_large", "cut", filename="f.xlsx",
+                   declared_type="application/vnd.openxmlformats-officedocument.spreadsheetml"
+                                 ".sheet")
+    assert cut.kind == "unreadable" and document_findings(cut) == []
+    pdf = not_read("too_large", "cut", filename="f.pdf", declared_type="application/pdf")
+    assert [f.code.value for f in document_findings(pdf)] == ["NOT_MACHINE_READABLE"]

@@ -124,3 +124,15 @@ def test_carried_documents_skip_other_subjects_without_parsing_them(tmp_path, mo
     # not first, is parsed whole
     whole = [text for text in parsed if '"hits"' in text]
     assert [json.loads(text).get("subject_id") for text in whole] == ['ñ"1', "3"]
+
+
+def test_a_download_cut_at_the_size_cap_is_not_read(tmp_path):
+    from scrapers.results import FetchResult
+
+    cut = FetchResult(url="http://p.example/a.csv", final_url="http://p.example/a.csv",
+                      status_code=200, declared_type="text/csv", error="too_large",
+                      content=b"a,b\n1,2\n3,")
+    summary = DocumentReader(tmp_path, load_formats())(cut)
+    doc = Document.from_dict(summary["document"])
+    assert doc.kind == "unreadable" and doc.warning_codes() == ["too_large"]
+    assert summary["dataset"] is None and doc.rows == 0

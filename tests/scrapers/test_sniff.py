@@ -293,3 +293,21 @@ def test_read_document_honours_the_declared_charset_of_a_csv():
     assert doc.encoding == "windows-1252"
     assert "Fecha de término del periodo que se informa" in doc.columns
     assert doc.period.end is not None
+
+
+@pytest.mark.parametrize(("content", "http", "used", "expected"), [
+    ("<p>Información pública</p>".encode("cp1252"), "utf-8", "windows-1252",
+     "utf-8→windows-1252"),
+    ("<p>Información pública</p>".encode(), "iso-8859-1", "utf-8", "windows-1252→utf-8"),
+    ('<meta charset="iso-8859-1"><p>Información</p>'.encode(), None, "utf-8",
+     "windows-1252→utf-8"),
+    ("<p>Información</p>".encode("cp1252"), "ISO-8859-1", "windows-1252", ""),  # same in browsers
+    ("<p>Información</p>".encode(), "utf-8", "utf-8", ""),
+    (b"<p>Informacion</p>", "windows-1252", "windows-1252", ""),  # ASCII cannot conflict
+    ("<p>Información</p>".encode("cp1252"), None, "windows-1252", ""),  # nothing declared
+    (b"\xef\xbb\xbf" + "<p>Información</p>".encode(), "iso-8859-1", "utf-8", ""),  # BOM wins
+])
+def test_charset_conflict(content, http, used, expected) -> None:
+    from scrapers.sniff import charset_conflict
+
+    assert charset_conflict(content, http, "text/html", used) == expected
