@@ -4,6 +4,8 @@
 them too, prints where they are and the first portal URLs, then serves every portal until
 SIGINT or SIGTERM. The ground truth holds on the testbed's audit date ``AS_OF`` (2025-11-15,
 also in ``ground_truth/as_of.txt``): audit the network with ``--as-of`` that date.
+``--faults`` generates or serves the fault catalog instead (``testbed.fault_catalog``: one
+portal per hostile-server or malicious-file fault, and a healthy control).
 ``--generation 2`` generates or serves the same network re-published later
 (``testbed.history``), with ``ground_truth/generation.txt`` and ``changes.csv``.
 """
@@ -19,6 +21,8 @@ from testbed.history import MAX_GENERATION
 from testbed.model import AS_OF
 from testbed.network import generate_network
 
+DEFAULT_BASE = "127.20.0.1"
+
 
 def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
@@ -30,7 +34,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         cmd.add_argument("--size", type=int, default=50,
                          help="number of portals, 1 to 8646 (default 50)")
         cmd.add_argument("--port", type=int, default=8080, help="port on every portal address")
-        cmd.add_argument("--base", default="127.20.0.1",
+        cmd.add_argument("--base", default=DEFAULT_BASE,
                          help="first portal address in 127.0.0.0/8 (default 127.20.0.1)")
         cmd.add_argument("--out", default="testbed-out",
                          help="where registry.csv, network.json and ground_truth/ go")
@@ -38,6 +42,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                          metavar="N", help="1: as first published (default); 2: the same "
                          "network re-published later, with updated, silently edited and "
                          "removed documents")
+        cmd.add_argument("--faults", action="store_true",
+                         help="the fault catalog instead (testbed.fault_catalog: one portal "
+                         "per fault, from 127.31.0.1 unless --base says otherwise; --seed, "
+                         "--size and --generation do not apply)")
         if name == "serve":
             cmd.add_argument("--workers", type=int, default=4, help="request worker threads")
     return parser
@@ -45,6 +53,17 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 def _write(args: argparse.Namespace):
     started = time.monotonic()
+    if args.faults:
+        from testbed.fault_catalog import BASE, generate_fault_catalog
+
+        base = args.base if args.base != DEFAULT_BASE else BASE
+        network = generate_fault_catalog(args.port, base)
+        paths = network.write(Path(args.out))
+        print(f"testbed: fault catalog, {network.size} portals from {base}, written in "
+              f"{time.monotonic() - started:.1f} s (audit with --as-of {AS_OF})")
+        for name, path in paths.items():
+            print(f"  {name}: {path}")
+        return network
     network = generate_network(args.seed, args.size, args.base, args.port,
                                generation=args.generation)
     paths = network.write(Path(args.out))

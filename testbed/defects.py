@@ -66,6 +66,12 @@ class Response:
     headers: tuple[tuple[str, str], ...] = ()
     etag: str | None = None
     last_modified: datetime | None = None
+    # How the server misbehaves at the transport level instead of answering normally
+    # (``testbed.faults``): "hang" (read the request, answer nothing), "reset" (close with a
+    # TCP reset), "drip" (send ``body`` one byte a second), "stream" (send ``size`` bytes of
+    # ``body`` repeated, with no Content-Length). Empty: a normal answer.
+    transport: str = ""
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class DefectKind:
     scope: ClassVar[str] = "obligation"   # "portal" kinds exclude one another
     share: ClassVar[float] = 0.0          # expected share of portals carrying it
     guaranteed: ClassVar[int] = 1         # portals that carry it in any network >= MIN_SIZE
+    drawn: ClassVar[bool] = True          # False: only the fault catalog places it
 
     def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
         return ()
@@ -105,6 +112,11 @@ class DefectKind:
 
     def binds(self, portal: PortalSpec) -> bool:
         return True
+
+    def jams(self, portal: PortalSpec) -> bool:
+        """Whether the address listens but never completes a connection (a full accept
+        queue): clients time out connecting instead of being refused."""
+        return False
 
     def intercept(self, portal: PortalSpec, path: str) -> Response | None:
         return None
@@ -680,6 +692,9 @@ class DocumentKind(DefectKind):
 
     variant: ClassVar[str] = ""
     per_file: ClassVar[bool] = True
+    # Whether the audit can read the period of such a file, and whether it holds records.
+    dated: ClassVar[bool] = True
+    has_records: ClassVar[bool] = True
 
     @property
     def file_codes(self) -> tuple[Code, ...]:
@@ -902,8 +917,11 @@ def has_suite(obligation_id: str) -> bool:
     return suite_for(obligation_id, None, load_suites()) is not None
 
 
+# The fault catalog's kinds register themselves too (they are never drawn at random).
+from testbed import faults  # noqa: E402,F401  (needs the classes above)
+
 # Variant written into FilePlan -> the document kind that writes it.
 VARIANTS = {k.variant: k for k in DEFECTS.values() if isinstance(k, DocumentKind)}
 
-PORTAL_KINDS = tuple(k for k in DEFECTS.values() if k.scope == "portal")
-OBLIGATION_KINDS = tuple(k for k in DEFECTS.values() if k.scope != "portal")
+PORTAL_KINDS = tuple(k for k in DEFECTS.values() if k.scope == "portal" and k.drawn)
+OBLIGATION_KINDS = tuple(k for k in DEFECTS.values() if k.scope != "portal" and k.drawn)

@@ -35,14 +35,26 @@ SERVICES = ("Pago de predial", "Licencias de funcionamiento", "Constancias y cer
 CLUTTER_PAGES = ("/nosotros", "/noticias", "/tramites", "/contacto", "/aviso-de-privacidad")
 
 
+# Portal encoding -> (Content-Type header, Python codec, in-page declaration).
+ENCODINGS = {
+    "utf-8": ("text/html; charset=utf-8", "utf-8", '<meta charset="utf-8">'),
+    "windows-1252": ("text/html; charset=windows-1252", "cp1252",
+                     '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'),
+    "windows-1252-undeclared": ("text/html", "cp1252", ""),
+    # the fault catalog's wrong declaration: windows-1252 bytes said to be UTF-8, twice
+    "windows-1252-mislabelled": ("text/html; charset=utf-8", "cp1252", '<meta charset="utf-8">'),
+}
+
+
+def content_type_and_codec(portal: PortalSpec) -> tuple[str, str]:
+    """(Content-Type header, Python codec) for the portal's HTML."""
+    header, codec, _ = ENCODINGS[portal.encoding]
+    return header, codec
+
+
 def meta_charset(portal: PortalSpec) -> str:
     """How the page declares its encoding (or fails to, on a few portals)."""
-    if portal.encoding == "utf-8":
-        return '<meta charset="utf-8">'
-    if portal.encoding == "windows-1252":
-        return ('<meta http-equiv="Content-Type" '
-                'content="text/html; charset=windows-1252">')
-    return ""  # windows-1252 without any declaration
+    return ENCODINGS[portal.encoding][2]
 
 
 def link(href: str, text: str, extra: str = "") -> str:
@@ -137,12 +149,8 @@ PNT_CONSULTA = ("https://consultapublicamx.plataformadetransparencia.org.mx/vut-
 
 def page_bytes(portal: PortalSpec, text: str) -> tuple[bytes, str]:
     """(body, Content-Type) of an HTML page in the portal's encoding."""
-    if portal.encoding == "utf-8":
-        return text.encode("utf-8", errors="xmlcharrefreplace"), "text/html; charset=utf-8"
-    body = text.encode("cp1252", errors="xmlcharrefreplace")
-    if portal.encoding == "windows-1252":
-        return body, "text/html; charset=windows-1252"
-    return body, "text/html"  # undeclared
+    header, codec = content_type_and_codec(portal)
+    return text.encode(codec, errors="xmlcharrefreplace"), header
 
 
 def _latin1_fallback(error: UnicodeDecodeError) -> tuple[str, int]:

@@ -221,9 +221,14 @@ class Network:
         return [p.subject for p in self.portals]
 
     def bound_portals(self) -> list[PortalSpec]:
-        """Portals whose address listens (the others refuse connections)."""
+        """Portals whose address listens and answers (the others refuse connections, or
+        are jammed)."""
         return [p for p in self.portals
                 if all(DEFECTS[d.kind].binds(p) for d in p.defects)]
+
+    def jammed_portals(self) -> list[PortalSpec]:
+        """Portals whose address listens but never completes a connection (it times out)."""
+        return [p for p in self.portals if any(DEFECTS[d.kind].jams(p) for d in p.defects)]
 
     # -- output ----------------------------------------------------------------------------
     def to_dict(self, changes: dict[int, list[tuple[str, str, str, str]]] | None = None

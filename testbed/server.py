@@ -29,6 +29,7 @@ import re
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -42,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from testbed import html
 from testbed.defects import DEFECTS, Response
 from testbed.model import PortalSpec
 from testbed.network import Network, generate_network
@@ -57,6 +59,11 @@ MAX_REQUEST_LINE = 8192
 MAX_HEADERS = 100
 IDLE_TIMEOUT = 15.0
 FD_MARGIN = 256
+# Transport faults (testbed.faults): how long a hung request is held, the pause between two
+# dripped bytes, and the connections that fill a jammed address's accept queue.
+HANG_SECONDS = 120.0
+DRIP_SECONDS = 1.0
+JAM_FILLERS = 4
 DEFAULT_ROBOTS = "User-agent: *\nDisallow: /admin/\nDisallow: /cgi-bin/\n"
 CSS = b"body{font-family:sans-serif;margin:0}nav ul{list-style:none}.alert{color:#a00}\n"
 # 1x1 transparent PNG
@@ -92,15 +99,6 @@ def raise_nofile_limit(needed: int) -> tuple[int, int]:
 
 
 # ---- responses ---------------------------------------------------------------------------
-def html_content_type(portal: PortalSpec) -> tuple[str, str]:
-    """(Content-Type header, Python codec) for the portal's HTML."""
-    if portal.encoding == "utf-8":
-        return "text/html; charset=utf-8", "utf-8"
-    if portal.encoding == "windows-1252":
-        return "text/html; charset=windows-1252", "cp1252"
-    return "text/html", "cp1252"  # undeclared
-
-
 def self_signed_context(addresses: list[str]) -> ssl.SSLContext:
     """A server TLS context with a fresh self-signed certificate for ``addresses``: what a
     portal with an invalid certificate presents (clients that verify refuse it)."""
@@ -283,7 +281,7 @@ class Responder:
                             + quote(route.download_name)),)
             return with_validators(Response(200, body, content_type, headers),
                                    published_at(route.file), etag)
-        content_type, codec = html_content_type(portal)
+        content_type, codec = html.content_type_and_codec(portal)
         text = site.render(key)
         for kind in kinds:
             text = kind.transform_page(portal, text)
@@ -292,14 +290,19 @@ class Responder:
                                self.page_modified(portal, target, body))
 
 
-def _head(status: int, response: Response, length: int, keep_alive: bool) -> bytes:
+def _head(status: int, response: Response, length: int | None, keep_alive: bool) -> bytes:
+    """The status line and headers (``length`` None: no Content-Length, the body ends when
+    the connection closes)."""
     reason = {200: "OK", 302: "Found", 304: "Not Modified", 400: "Bad Request",
               401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-              405: "Method Not Allowed", 503: "Service Unavailable"}.get(status, "OK")
+              405: "Method Not Allowed", 502: "Bad Gateway", 503: "Service Unavailable",
+              504: "Gateway Timeout"}.get(status, "OK")
     lines = [f"HTTP/1.1 {status} {reason}", f"Date: {formatdate(usegmt=True)}",
              "Server: Apache"]
     if status != 304:  # a 304 has no content, and says nothing about it but its validators
-        lines += [f"Content-Type: {response.content_type}", f"Content-Length: {length}"]
+        lines.append(f"Content-Type: {response.content_type}")
+        if length is not None:
+            lines.append(f"Content-Length: {length}")
     lines.append(f"Connection: {'keep-alive' if keep_alive else 'close'}")
     if response.etag is not None:
         lines.append(f"ETag: {response.etag}")
@@ -307,6 +310,33 @@ def _head(status: int, response: Response, length: int, keep_alive: bool) -> byt
         lines.append(f"Last-Modified: {format_datetime(response.last_modified, usegmt=True)}")
     lines += [f"{k}: {v}" for k, v in response.headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors="replace")
+
+
+async def misbehave(response: Response, method: str, writer: asyncio.StreamWriter) -> None:
+    """Answer as a broken server would (``Response.transport``, set by ``testbed.faults``)."""
+    if response.transport == "hang":
+        await asyncio.sleep(HANG_SECONDS)
+    elif response.transport == "reset":
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+    elif response.transport == "drip":
+        writer.write(_head(response.status, response, len(response.body), False))
+        for position in range(len(response.body) if method != "HEAD" else 0):
+            writer.write(response.body[position:position + 1])
+            await writer.drain()
+            await asyncio.sleep(DRIP_SECONDS)
+    elif response.transport == "stream":
+        writer.write(_head(response.status, response, None, False))
+        sent = 0
+        while method != "HEAD" and sent < response.size:
+            chunk = response.body[: response.size - sent]
+            writer.write(chunk)
+            await writer.drain()
+            sent += len(chunk)
+    else:
+        raise ValueError(f"unknown transport fault {response.transport!r}")
 
 
 def _quiet_tls_errors(loop: asyncio.AbstractEventLoop, context: dict) -> None:
@@ -328,6 +358,7 @@ class TestbedServer:
         self.portals = network.bound_portals()
         self.limits = (0, 0)
         self.connections: set[asyncio.Task] = set()
+        self.jammed: list[socket.socket] = []
 
     async def start(self) -> None:
         self.limits = raise_nofile_limit(len(self.portals) + FD_MARGIN)
@@ -341,11 +372,15 @@ class TestbedServer:
                 port=self.network.port, reuse_address=True, backlog=64,
                 ssl=context if portal.address in secure else None)
             self.servers.append(server)
+        await self.jam(self.network.jammed_portals())
 
     async def close(self) -> None:
         """Stop listening, end open keep-alive connections, release the pool."""
         for server in self.servers:
             server.close()
+        for held in self.jammed:
+            held.close()
+        self.jammed.clear()
         for task in list(self.connections):
             task.cancel()
         if self.connections:
@@ -372,6 +407,9 @@ class TestbedServer:
                 else:
                     response = await loop.run_in_executor(
                         self.pool, self.responder.answer, portal, method, target, headers)
+                if response.transport:
+                    await misbehave(response, method, writer)
+                    break
                 writer.write(_head(response.status, response, len(response.body), keep_alive))
                 if method != "HEAD":
                     writer.write(response.body)
@@ -384,6 +422,24 @@ class TestbedServer:
         finally:
             self.connections.discard(task)
             writer.close()
+
+    async def jam(self, portals: list[PortalSpec]) -> None:
+        """Listen on each jammed portal's address and fill its accept queue, so that further
+        connections time out (nothing accepts them, and the kernel drops their SYNs)."""
+        loop = asyncio.get_running_loop()
+        for portal in portals:
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((portal.address, self.network.port))
+            listener.listen(0)
+            self.jammed.append(listener)
+            for _ in range(JAM_FILLERS):
+                filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError, OSError):
+                    filler.connect((portal.address, self.network.port))
+                self.jammed.append(filler)
+            await loop.run_in_executor(None, time.sleep, 0.05)
 
     @staticmethod
     async def read_request(reader: asyncio.StreamReader
@@ -568,16 +624,24 @@ def wait_until_accepting(addresses: list[tuple[str, int]], deadline: float,
 
 def start_subprocess(seed: int, size: int, out_dir: str | Path, port: int = 8080,
                      base: str = "127.20.0.1", timeout: float | None = None,
-                     catalog: object | None = None, generation: int = 1) -> SubprocessHandle:
-    """Run ``python -m testbed serve`` (of ``generation``) in a child process and wait until
-    every portal that should listen accepts connections."""
-    network = generate_network(seed, size, base, port, catalog, generation)
+                     catalog: object | None = None, generation: int = 1,
+                     faults: bool = False) -> SubprocessHandle:
+    """Run ``python -m testbed serve`` (of ``generation``; ``faults``: the fault catalog on
+    ``base``, ``seed`` and ``size`` ignored) in a child process and wait until every portal
+    that should listen accepts connections."""
+    if faults:
+        from testbed.fault_catalog import generate_fault_catalog
+
+        network = generate_fault_catalog(port, base, catalog)
+        size = network.size
+    else:
+        network = generate_network(seed, size, base, port, catalog, generation)
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "testbed", "serve", "--seed", str(seed), "--size",
                str(size), "--port", str(port), "--base", base, "--out", str(out_dir),
-               "--generation", str(generation)]
+               "--generation", str(generation)] + (["--faults"] if faults else [])
     process = subprocess.Popen(command, env=env, cwd=root, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     limit = timeout if timeout is not None else 60.0 + size / 50

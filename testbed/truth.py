@@ -113,17 +113,18 @@ DOCUMENT_CODES = frozenset({
     Code.MISSING_COLUMNS, Code.DATA_QUALITY, Code.DEAD_HYPERLINKS, Code.OUTDATED,
 })
 # Variants whose period the audit cannot read, and those that are not datasets with records.
-UNDATED = frozenset({"empty"})
-NO_RECORDS = frozenset({"empty", "justified"})
+UNDATED = frozenset({"empty"} | {v for v, k in VARIANTS.items() if not k.dated})
+NO_RECORDS = frozenset({"empty", "justified"} | {v for v, k in VARIANTS.items()
+                                                 if not k.has_records})
 
 
 def file_codes(plan: FilePlan) -> list[Code]:
-    """Findings one served file raises by itself (see the module docstring)."""
+    """Findings one served file raises by itself (see the module docstring), each once."""
     codes = [Code.NOT_MACHINE_READABLE] if plan.ext == "pdf" else []
     kind = VARIANTS.get(plan.variant)
     if kind is not None:
         codes.extend(kind.file_codes)
-    return codes
+    return list(dict.fromkeys(codes))
 
 
 @lru_cache(maxsize=8)

@@ -154,5 +154,6 @@ def test_defect_kinds_shape_plans_deterministically(net50):
 
 def test_registry_of_defects_is_complete():
     for name, kind in DEFECTS.items():
-        assert kind.name == name and kind.codes
+        assert kind.name == name
+        assert kind.codes or not kind.drawn  # some faults must raise nothing at all
         assert kind.scope in ("portal", "obligation")
