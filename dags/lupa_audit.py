@@ -58,7 +58,7 @@ def record_failed_run(context) -> None:
 default_args = {
     "owner": "lupa",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds),
     "retry_exponential_backoff": True,
 }
 

@@ -76,6 +76,7 @@ class Settings:
     harvest_pool: str = "default_pool"  # Airflow pool the harvest tasks take slots from
     harvest_tasks: int = 4  # harvest tasks of one run crawling at once (at most)
     audit_schedule: str | None = QUARTERLY  # cron of lupa_audit; None: triggered by hand
+    retry_delay_seconds: float = 120.0  # before a failed task's first retry (then doubling)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -110,6 +111,8 @@ class Settings:
             harvest_pool=_env("LUPA_HARVEST_POOL") or d.harvest_pool,
             harvest_tasks=_env_number("LUPA_HARVEST_TASKS", d.harvest_tasks, int),
             audit_schedule=_schedule(_env("LUPA_AUDIT_SCHEDULE"), d.audit_schedule),
+            retry_delay_seconds=_env_number("LUPA_RETRY_DELAY_SECONDS", d.retry_delay_seconds,
+                                            float),
         )
 
     @property

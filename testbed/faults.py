@@ -146,13 +146,13 @@ class SlowDrip(FaultKind):
 # ---- absorbed by a sound crawler -------------------------------------------------------
 @register
 class ServerErrorBurst(FaultKind):
-    """Three requests in every ten fall in a burst; in a burst, the first try of a path (and
-    every other try after it) gets 502, 503 or 504 with Retry-After: 1, so one retry gets
-    past it. robots.txt is always served."""
+    """Three requests in every ``PERIOD`` fall in a burst; in a burst, the first try of a
+    path (and every other try after it) gets 502, 503 or 504 with Retry-After: 1, so one
+    retry gets past it. robots.txt is always served."""
 
     name = "server_error_burst"
     expected = "5xx bursts absorbed by retries: the ground truth holds"
-    BURST = (3, 4, 5)
+    PERIOD, BURST = 50, (3, 4, 5)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -167,7 +167,7 @@ class ServerErrorBurst(FaultKind):
             self._requests[portal.index] = count + 1
             tries = self._tries.get((portal.index, path), 0)
             self._tries[(portal.index, path)] = tries + 1
-        if count % 10 not in self.BURST or tries % 2:
+        if count % self.PERIOD not in self.BURST or tries % 2:
             return None
         status = (502, 503, 504)[count % 3]
         body = f"<html><body><h1>{status}</h1><p>Error del servidor</p></body></html>"

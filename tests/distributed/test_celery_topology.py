@@ -3,7 +3,10 @@ the api-server, scheduler, dag-processor and two Celery workers as separate proc
 (``lupa.cluster``). The audit DAG is triggered through Airflow's REST API on a testbed; its
 shards must run on both workers and the warehouse must hold what a single-machine run of the
 same testbed holds. A second run writes to a DuckLake warehouse (catalog in PostgreSQL),
-where every shard commits its rows from the worker that audited it.
+where every shard commits its rows from the worker that audited it. A third run is crashed:
+a harvest task and then the load are killed with SIGKILL while they run, Airflow retries
+them, and the warehouse must end as if nothing had happened (no duplicates, the run visible
+whole or not at all while the load was down).
 
 Needs the machine's PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379); the
 README says how to start them. ``make test-distributed`` runs the tests marked ``distributed``.
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
+import time
 from dataclasses import replace
 
 import pytest
@@ -37,6 +42,7 @@ SEED, SIZE, SHARDS = 5, 12, 4
 BASE = "127.23.0.1"
 RUN_ID = "distributed__2025-11-15"
 LAKE_RUN_ID = "distributed_lake__2025-11-15"
+CRASH_RUN_ID = "distributed_crash__2025-11-15"
 POSTGRES, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
 RUN_TIMEOUT_S = 900
 
@@ -83,7 +89,7 @@ def distributed_run(testbed_registry, lake_target, tmp_path_factory):
     config = ClusterConfig(root=root, workers=2, pools={HARVEST_POOL: 2}, env={
         "LUPA_HOME": str(root / "lupa"), "LUPA_ALLOW_PRIVATE_NETWORKS": "1",
         "LUPA_AUDIT_SCHEDULE": "none", "LUPA_HARVEST_POOL": HARVEST_POOL,
-        "LUPA_LAKE_DATA_PATH": str(lake_data)})
+        "LUPA_LAKE_DATA_PATH": str(lake_data), "LUPA_RETRY_DELAY_SECONDS": "3"})
     cluster = LocalCluster(config)
     instances, reruns = {}, {}
     with cluster:
@@ -102,8 +108,53 @@ def distributed_run(testbed_registry, lake_target, tmp_path_factory):
                 states = [(t["task_id"], t["map_index"], t["state"]) for t in instances[run_id]]
                 pytest.fail(f"run {run_id} ended {run['state']}: {states}\n"
                             + "\n".join(cluster.tail(name) for name in cluster.logs))
+        crash = _crashed_run(cluster, testbed_registry, root / "crashed.duckdb")
         pids = [p.pid for p in cluster.processes.values()]
-    return cluster, warehouse, instances, pids, reruns
+    return cluster, warehouse, instances, pids, reruns, crash
+
+
+def _kill_while_running(cluster, task_id: str, map_index: int, after_s: float) -> dict:
+    """SIGKILL the process of the crash run's task once it has run about ``after_s``."""
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    while time.monotonic() < deadline:
+        cluster.check()
+        for ti in cluster.client.task_instances("lupa_audit", CRASH_RUN_ID):
+            if (ti["task_id"], ti["map_index"]) == (task_id, map_index) and \
+                    ti["state"] == "running" and ti.get("pid"):
+                time.sleep(after_s)
+                os.kill(ti["pid"], signal.SIGKILL)
+                return ti
+        time.sleep(0.1)
+    pytest.fail(f"{task_id}[{map_index}] of {CRASH_RUN_ID} never ran")
+
+
+def _visible(warehouse) -> tuple[str | None, int]:
+    """(run status, obligation checks) of the crash run in the warehouse right now."""
+    import duckdb
+
+    if not warehouse.exists():
+        return None, 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        status = con.execute("SELECT status FROM runs WHERE run_id = ?",
+                             [CRASH_RUN_ID]).fetchone()
+        checks = con.execute("SELECT count(*) FROM obligation_checks WHERE run_id = ?",
+                             [CRASH_RUN_ID]).fetchone()[0]
+    return (status[0] if status else None), checks
+
+
+def _crashed_run(cluster, registry, warehouse) -> dict:
+    """Trigger a run, SIGKILL harvest[0] mid-crawl and then the load mid-way; Airflow retries
+    both (retry delay 3 s). What the warehouse showed between the load's kill and its retry,
+    and the run's final task instances."""
+    client = cluster.client
+    client.trigger("lupa_audit", CRASH_RUN_ID, _conf(registry, warehouse))
+    harvest = _kill_while_running(cluster, "harvest", 0, after_s=2.0)
+    load = _kill_while_running(cluster, "load", -1, after_s=0.5)
+    between = _visible(warehouse)
+    run = client.wait_for_run("lupa_audit", CRASH_RUN_ID, RUN_TIMEOUT_S, cluster.check)
+    return {"killed": [harvest, load], "between": between, "state": run["state"],
+            "instances": client.task_instances("lupa_audit", CRASH_RUN_ID),
+            "warehouse": warehouse}
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +224,7 @@ def test_the_ducklake_written_by_both_workers_matches_a_single_machine_run(
 def test_every_process_is_stopped_and_the_database_dropped(distributed_run):
     import psycopg
 
-    cluster, _, _, pids, _ = distributed_run
+    cluster, _, _, pids, _, _ = distributed_run
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
@@ -181,3 +232,26 @@ def test_every_process_is_stopped_and_the_database_dropped(distributed_run):
         found = con.execute("SELECT count(*) FROM pg_database WHERE datname = %s",
                             [cluster.database]).fetchone()[0]
     assert found == 0
+
+
+def test_a_harvest_and_a_load_killed_mid_way_are_retried_and_lose_nothing(
+        distributed_run, local_run):
+    crash = distributed_run[5]
+    assert crash["state"] == "success", crash["instances"]
+    tries = {(t["task_id"], t["map_index"]): t["try_number"] for t in crash["instances"]}
+    assert tries[("harvest", 0)] >= 2 and tries[("load", -1)] >= 2  # killed, then retried
+    # between the load's death and its retry the run was all there or not there at all
+    status, checks = crash["between"]
+    _, expected_checks = _checks_of(local_run)
+    assert (status, checks) in ((None, 0), ("failed", 0), ("success", expected_checks)), \
+        crash["between"]
+    differences = run_differences(local_run[0], local_run[1], crash["warehouse"], CRASH_RUN_ID)
+    assert differences == [], "\n".join(str(d) for d in differences)
+
+
+def _checks_of(run) -> tuple[str, int]:
+    import duckdb
+
+    with duckdb.connect(str(run[0]), read_only=True) as con:
+        return run[1], con.execute("SELECT count(*) FROM obligation_checks WHERE run_id = ?",
+                                   [run[1]]).fetchone()[0]

@@ -12,6 +12,7 @@ The runs, in this order (each fixture asks for the one before):
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +31,7 @@ SECOND_RUN_ID = "manual__2026-02-15T10:00:00+00:00"
 RERUN_ID = "rerun__2025-11-15"
 ADVANCED_RUN_ID = "generation2__2025-11-15"
 BASE = "127.21.0.1"
+CHROMIUM = os.environ.get("LUPA_CHROMIUM", "/usr/bin/chromium")
 BAD_ROWS = (
     "900001,Sujeto con tipo desconocido,,estatal,Jalisco,ayuntamiento,http://127.0.0.9/,\n"
     "900002,Sujeto con URL inválida,,federal,,ejecutivo,ftp://example.org/,\n"
@@ -147,3 +149,19 @@ def reported(second_run):
     result = run_dag(settings, "lupa_reports", {
         "warehouse": str(settings.warehouse), "out": str(settings.reports_dir)})
     return settings, result, run_id, ids
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (.ci/run)")
+        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("LUPA_CHROMIUM", "/usr/bin/chromium")
+from e2e_browser import open_page  # noqa: E402  (tests/e2e/e2e_browser.py)
+
 # Where the screenshots stay for people to look at (var/ is gitignored).
 SCREENSHOTS = REPO / "var" / "screenshots"
 
@@ -78,34 +78,6 @@ def test_every_index_in_the_report_is_the_stored_one(reported):
     overview = (settings.reports_dir / "index.html").read_text(encoding="utf-8")
     for _, index, name in scores(settings, run_id):
         assert f"{index:.1f}" in overview, (name, index)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (.ci/run)")
-        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser
-        browser.close()
-
-
-def open_page(browser, path: Path):
-    """A page of the report, recording every request and console error it causes."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.requests, page.errors = [], []
-    page.on("request", lambda r: page.requests.append(r.url))
-    page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.goto(path.as_uri())
-    page.wait_for_load_state("load")
-    return page
 
 
 def test_overview_and_subject_page_in_headless_chromium(reported, browser):
