@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 export UV_PYTHON ?= 3.11
 
-.PHONY: setup debian-packages browser demo test test-distributed lint fmt bench clean
+.PHONY: setup debian-packages browser demo test test-distributed reliability lint fmt bench clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -47,6 +47,11 @@ test: setup debian-packages
 # dag-processor and two Celery workers as processes (also part of `make test`).
 test-distributed: setup
 	$(UV) run --frozen pytest -m distributed
+
+# The fault catalog (testbed.fault_catalog) audited fault by fault through Airflow, then all
+# at once with bad registry rows: a row per fault and a JSON summary (lupa.reliability).
+reliability: setup
+	$(UV) run --frozen python -m lupa.reliability
 
 bench: setup
 	$(UV) run --frozen python bench/run_all.py
