@@ -75,16 +75,25 @@ class FaultKind(DefectKind):
     expected: ClassVar[str] = ""
 
 
-def _unreachable(portal: PortalSpec) -> Gate:
-    return Gate("unreachable", Code.PORTAL_UNREACHABLE, portal.portal_url)
+class TransportFault(FaultKind):
+    """The whole portal fails below HTTP: PORTAL_UNREACHABLE for every obligation. Every
+    request gets ``transport`` (``Response.transport``) unless a subclass says otherwise."""
+
+    codes = (Code.PORTAL_UNREACHABLE,)
+    scope = "portal"
+    transport: ClassVar[str] = ""
+
+    def intercept(self, portal: PortalSpec, path: str) -> Response | None:
+        return Response(0, b"", transport=self.transport) if self.transport else None
+
+    def gate(self, portal: PortalSpec) -> Gate:
+        return Gate("unreachable", Code.PORTAL_UNREACHABLE, portal.portal_url)
 
 
 # ---- transport -------------------------------------------------------------------------
 @register
-class ConnectTimeout(FaultKind):
+class ConnectTimeout(TransportFault):
     name = "connect_timeout"
-    codes = (Code.PORTAL_UNREACHABLE,)
-    scope = "portal"
     expected = "connections time out: PORTAL_UNREACHABLE"
 
     def binds(self, portal: PortalSpec) -> bool:
@@ -93,43 +102,24 @@ class ConnectTimeout(FaultKind):
     def jams(self, portal: PortalSpec) -> bool:
         return True
 
-    def gate(self, portal: PortalSpec) -> Gate:
-        return _unreachable(portal)
-
 
 @register
-class ReadTimeout(FaultKind):
+class ReadTimeout(TransportFault):
     name = "read_timeout"
-    codes = (Code.PORTAL_UNREACHABLE,)
-    scope = "portal"
     expected = "requests never answered: PORTAL_UNREACHABLE"
-
-    def intercept(self, portal: PortalSpec, path: str) -> Response:
-        return Response(0, b"", transport="hang")
-
-    def gate(self, portal: PortalSpec) -> Gate:
-        return _unreachable(portal)
+    transport = "hang"
 
 
 @register
-class ConnectionReset(FaultKind):
+class ConnectionReset(TransportFault):
     name = "connection_reset"
-    codes = (Code.PORTAL_UNREACHABLE,)
-    scope = "portal"
     expected = "every connection reset: PORTAL_UNREACHABLE"
-
-    def intercept(self, portal: PortalSpec, path: str) -> Response:
-        return Response(0, b"", transport="reset")
-
-    def gate(self, portal: PortalSpec) -> Gate:
-        return _unreachable(portal)
+    transport = "reset"
 
 
 @register
-class SlowDrip(FaultKind):
+class SlowDrip(TransportFault):
     name = "slow_drip"
-    codes = (Code.PORTAL_UNREACHABLE,)
-    scope = "portal"
     expected = "home page drips 1 byte/s, cut at the time cap: PORTAL_UNREACHABLE"
 
     def intercept(self, portal: PortalSpec, path: str) -> Response | None:
@@ -138,9 +128,6 @@ class SlowDrip(FaultKind):
         body = html.document(portal, "Inicio", html.home_body(portal, None), None)
         content, content_type = html.page_bytes(portal, body)
         return Response(200, content, content_type, transport="drip")
-
-    def gate(self, portal: PortalSpec) -> Gate:
-        return _unreachable(portal)
 
 
 # ---- absorbed by a sound crawler -------------------------------------------------------

@@ -138,3 +138,19 @@ def test_evidence_can_live_in_an_object_store(tmp_path):
     assert not (shard / EVIDENCE_FILE).exists()
     evidence = read_evidence(moved)
     assert evidence.payload == PDF and evidence.digest_ok
+
+
+@pytest.mark.parametrize(("finding_id", "content_type"), [
+    ("../../etc/passwd", "text/html"), ("a/b\\c", "application/x-../../x"),
+    ("..", "application/pdf; name=../../x.pdf"), ("f\x00id", "")])
+def test_evidence_file_names_never_leave_the_folder(finding_id, content_type, tmp_path):
+    from types import SimpleNamespace
+
+    from lupa.evidence import default_name
+
+    found = SimpleNamespace(finding={"finding_id": finding_id},
+                            evidence=SimpleNamespace(header=lambda name: content_type))
+    name = default_name(found)
+    assert "/" not in name and "\\" not in name and "\x00" not in name
+    assert name.startswith("evidencia-") and name not in (".", "..")
+    assert (tmp_path / name).resolve().parent == tmp_path.resolve()

@@ -141,13 +141,15 @@ def test_broken_links_redirect_and_never_land(served, catalog_net, fault):
 
 def test_hostile_files(served, catalog_net):
     portal = _portal(catalog_net, "huge_response")
-    connection, response = _get(portal, _first_variant_file(catalog_net, portal, "huge"))
+    connection, response = _get(portal, _first_variant_file(catalog_net, portal, "huge"),
+                                timeout=30)
     assert response.getheader("Content-Length") is None
     assert len(response.read(4 << 20)) == 4 << 20
     connection.close()
     for fault, encoding in (("gzip_bomb", "gzip"), ("deflate_bomb", "deflate")):
         portal = _portal(catalog_net, fault)
-        connection, response = _get(portal, _first_variant_file(catalog_net, portal, fault))
+        connection, response = _get(portal, _first_variant_file(catalog_net, portal, fault),
+                                timeout=30)  # a bomb is built on first use
         body = response.read()
         connection.close()
         assert response.getheader("Content-Encoding") == encoding and len(body) < 2 << 20
@@ -157,7 +159,8 @@ def test_hostile_files(served, catalog_net):
     for fault, warning in (("xlsx_zip_bomb", "zip_bomb"), ("malformed_xlsx", "unreadable"),
                            ("malformed_pdf", "unreadable")):
         portal = _portal(catalog_net, fault)
-        connection, response = _get(portal, _first_variant_file(catalog_net, portal, fault))
+        connection, response = _get(portal, _first_variant_file(catalog_net, portal, fault),
+                                timeout=30)  # a bomb is built on first use
         body = response.read()
         connection.close()
         document = read_document(body, declared_type=response.getheader("Content-Type"))
