@@ -522,6 +522,17 @@ def _broken_modes(chosen: list[Entry], rng: random.Random) -> list[tuple[Entry, 
     return out
 
 
+def break_entry(entry: Entry, mode: str, rng: random.Random) -> None:
+    """Kill the entry's page, all its files or some of them (``_broken_modes``)."""
+    if mode == "page":
+        entry.state = LINK_BROKEN
+    elif mode == "all_files":
+        entry.broken = frozenset(range(len(entry.files)))
+    else:
+        count = rng.randint(1, len(entry.files) - 1)
+        entry.broken = frozenset(rng.sample(range(len(entry.files)), count))
+
+
 @register
 class SoftNotFound(DefectKind):
     """The server answers paths it does not have with 200 and an error page (in the site's
@@ -541,13 +552,7 @@ class SoftNotFound(DefectKind):
                        ok=lambda e: e.state == PUBLISHED and not e.shared and e.files
                        and not e.broken and not e.deep)
         for entry, mode in _broken_modes(chosen, rng):
-            if mode == "page":
-                entry.state = LINK_BROKEN
-            elif mode == "all_files":
-                entry.broken = frozenset(range(len(entry.files)))
-            else:
-                count = rng.randint(1, len(entry.files) - 1)
-                entry.broken = frozenset(rng.sample(range(len(entry.files)), count))
+            break_entry(entry, mode, rng)
 
     def not_found(self, portal: PortalSpec, path: str) -> Response | None:
         spec = portal.defect(self.name)

@@ -55,9 +55,10 @@ from testbed.defects import (
     _page,
     _path,
     _pick,
+    break_entry,
     register,
 )
-from testbed.model import JUSTIFIED, LINK_BROKEN, PortalSpec
+from testbed.model import JUSTIFIED, PortalSpec
 
 HUGE_BYTES = 4 << 30
 BOMB_BYTES = 1 << 30
@@ -296,13 +297,7 @@ class RedirectingBreak(FaultKind):
         chosen = _pick(entries, rng, 0.08, at_least=3,
                        ok=lambda e: e.state == PUBLISHED and not e.shared and e.files)
         for entry, mode in _broken_modes(chosen, rng):
-            if mode == "page":
-                entry.state = LINK_BROKEN
-            elif mode == "all_files":
-                entry.broken = frozenset(range(len(entry.files)))
-            else:
-                count = rng.randint(1, len(entry.files) - 1)
-                entry.broken = frozenset(rng.sample(range(len(entry.files)), count))
+            break_entry(entry, mode, rng)
 
     def not_found(self, portal: PortalSpec, path: str) -> Response:
         return Response(302, b"", headers=(("Location", self.location(portal, path)),))
