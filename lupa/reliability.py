@@ -196,11 +196,11 @@ def row_for(outcome: PortalOutcome, measure: RunMeasure) -> FaultRow:
 
 
 def format_table(rows: list[FaultRow]) -> str:
-    head = (f"{'fault':<22}{'expected outcome':<70}{'observed findings':<44}"
+    head = (f"{'fault':<22}{'expected outcome':<78}{'observed findings':<44}"
             f"{'run':>5}{'ok':>4}{'peak MB':>9}{'time s':>8}")
     lines = [head, "-" * len(head)]
     for row in rows:
-        lines.append(f"{row.fault:<22}{row.expected[:69]:<70}{row.observed[:43]:<44}"
+        lines.append(f"{row.fault:<22}{row.expected[:77]:<78}{row.observed[:43]:<44}"
                      f"{'yes' if row.run_completed else 'NO':>5}"
                      f"{'yes' if row.handled else 'NO':>4}{row.peak_mb:>9.0f}"
                      f"{row.seconds:>8.1f}")
