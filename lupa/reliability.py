@@ -50,6 +50,7 @@ class PortalOutcome:
     observed_codes: Counter = field(default_factory=Counter)
     pairs: int = 0
     statuses_correct: int = 0
+    requests: int = 0  # fetches the run made for the portal (a trap must not run away)
     missing: list[tuple[str, str]] = field(default_factory=list)     # (obligation, code)
     unexpected: list[tuple[str, str]] = field(default_factory=list)
 
@@ -97,6 +98,10 @@ def compare_portals(warehouse: str | Path, run_id: str, ground_truth: Path,
         found = con.execute(
             "SELECT subject_id, coalesce(obligation_id, ''), code FROM findings "
             "WHERE run_id = ? AND list_contains(?, subject_id)", [run_id, ids]).fetchall()
+        for sid, count in con.execute(
+                "SELECT subject_id, count(*) FROM fetches WHERE run_id = ? "
+                "AND list_contains(?, subject_id) GROUP BY 1", [run_id, ids]).fetchall():
+            outcomes[sid].requests = count
     observed_keys: dict[str, set] = {sid: set() for sid in faults}
     for sid, oid, code in found:
         observed_keys[sid].add((oid, code))
@@ -165,6 +170,7 @@ class FaultRow:
     observed: str
     run_completed: bool
     classified: bool
+    requests: int
     peak_mb: float
     seconds: float
     differences: list[str]
@@ -192,17 +198,17 @@ def _differences(outcome: PortalOutcome) -> list[str]:
 def row_for(outcome: PortalOutcome, measure: RunMeasure) -> FaultRow:
     return FaultRow(outcome.fault, outcome.expected, _observed_text(outcome),
                     measure.completed and not measure.failed_tasks, outcome.classified,
-                    measure.peak_mb, measure.seconds, _differences(outcome))
+                    outcome.requests, measure.peak_mb, measure.seconds, _differences(outcome))
 
 
 def format_table(rows: list[FaultRow]) -> str:
     head = (f"{'fault':<22}{'expected outcome':<78}{'observed findings':<44}"
-            f"{'run':>5}{'ok':>4}{'peak MB':>9}{'time s':>8}")
+            f"{'run':>5}{'ok':>4}{'requests':>9}{'peak MB':>9}{'time s':>8}")
     lines = [head, "-" * len(head)]
     for row in rows:
         lines.append(f"{row.fault:<22}{row.expected[:77]:<78}{row.observed[:43]:<44}"
                      f"{'yes' if row.run_completed else 'NO':>5}"
-                     f"{'yes' if row.handled else 'NO':>4}{row.peak_mb:>9.0f}"
+                     f"{'yes' if row.handled else 'NO':>4}{row.requests:>9}{row.peak_mb:>9.0f}"
                      f"{row.seconds:>8.1f}")
         lines += [f"{'':<22}  ! {text}" for text in row.differences]
     return "\n".join(lines)

@@ -44,9 +44,9 @@ def test_every_bad_input_is_refused_clearly_and_the_good_rows_kept(tmp_path):
 
 def test_the_table_flags_what_was_not_handled():
     rows = [FaultRow("read_timeout", "PORTAL_UNREACHABLE", "PORTAL_UNREACHABLE", True, True,
-                     600.0, 70.2, []),
-            FaultRow("gzip_bomb", "no finding", "NOT_MACHINE_READABLE", True, False, 4000.0,
-                     9.0, ["unexpected NOT_MACHINE_READABLE 70-I"])]
+                     2, 600.0, 70.2, []),
+            FaultRow("gzip_bomb", "no finding", "NOT_MACHINE_READABLE", True, False, 310,
+                     4000.0, 9.0, ["unexpected NOT_MACHINE_READABLE 70-I"])]
     text = format_table(rows)
     assert rows[0].handled and not rows[1].handled
     assert "read_timeout" in text and "! unexpected NOT_MACHINE_READABLE 70-I" in text
