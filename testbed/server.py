@@ -13,6 +13,11 @@ comparison, ``*`` included) and, only without it, ``If-Modified-Since`` turn a G
 into ``304 Not Modified`` with no body. Defects' answers (503, captchas, soft 404s, block
 pages…) carry no validators and ignore conditional headers, as before.
 
+The fault catalog's transport faults (``testbed.faults``) are answers with a
+``Response.transport``: a request held unanswered, a connection reset, a body dripped a
+byte a second, a body streamed with no Content-Length; a jammed portal's address is a raw
+listening socket whose accept queue is filled at start, so connecting to it times out.
+
 Linux routes the whole 127.0.0.0/8 block to the loopback interface, so no address needs
 configuring; 8,646 portals need as many file descriptors, so the soft RLIMIT_NOFILE is
 raised to the hard limit at start (``raise_nofile_limit``).
