@@ -125,13 +125,27 @@ def _environment(home: Path, port: int, network: str) -> dict[str, str]:
     return env
 
 
+# Linux hands a process the peak resident set of the image it was exec'd from (the forking
+# parent's), so a large parent would show in its child's ``ru_maxrss``. The command runs
+# under this small launcher instead, which reports the peak of the command it waits for.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[2:])\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n")
+
+
 def run_measured(command: list[str], env: dict[str, str], log: Path,
                  timeout: float = RUN_TIMEOUT_S) -> tuple[int, float, float, str]:
-    """Run ``command``; (exit status, peak resident MB of it and its children, seconds,
-    last line of its output). A run past ``timeout`` is killed (status -9)."""
+    """Run ``command``; (exit status, peak resident MB of it and its waited-for children,
+    seconds, last line of its output). A run past ``timeout`` is killed (status -9)."""
     started = time.monotonic()
+    report = log.with_suffix(".maxrss")
+    report.unlink(missing_ok=True)
     with log.open("w", encoding="utf-8") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT,
+        process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(report), *command],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
         deadline = started + timeout
         while True:
@@ -142,8 +156,9 @@ def run_measured(command: list[str], env: dict[str, str], log: Path,
                 os.killpg(process.pid, 9)
             time.sleep(0.2)
     process.returncode = os.waitstatus_to_exitcode(status)
+    peak_kb = int(report.read_text()) if report.exists() else usage.ru_maxrss
     lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-    return (process.returncode, usage.ru_maxrss / 1024, time.monotonic() - started,
+    return (process.returncode, peak_kb / 1024, time.monotonic() - started,
             lines[-1].strip() if lines else "")
 
 

@@ -9,12 +9,21 @@ from lupa.bad_input import BAD_REGISTRY_ROWS, bad_row_count, check_bad_input
 from lupa.reliability import FaultRow, format_table, run_measured
 
 
-def test_a_child_run_is_measured_with_its_peak_memory(tmp_path):
+def test_a_child_run_is_measured_with_its_peak_memory_not_its_parents(tmp_path):
+    ballast = bytearray(700 * 1024 * 1024)  # this process is big: the child must not look so
+    ballast[::4096] = b"x" * len(ballast[::4096])
     code = "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('done')"
     status, peak_mb, seconds, last = run_measured([sys.executable, "-c", code], {},
                                                   tmp_path / "child.log")
     assert (status, last) == (0, "done")
     assert 300 <= peak_mb < 600 and seconds > 0
+    del ballast
+
+
+def test_a_failing_child_keeps_its_exit_status(tmp_path):
+    status, _, _, last = run_measured(
+        [sys.executable, "-c", "print('bye'); raise SystemExit(3)"], {}, tmp_path / "c.log")
+    assert (status, last) == (3, "bye")
 
 
 def test_a_child_past_its_time_is_killed(tmp_path):
