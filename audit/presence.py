@@ -298,26 +298,29 @@ class _Auditor:
         return None
 
     def report_portal_encoding(self) -> None:
+        """One ENCODING_ERROR for the portal, from its first encoding problem."""
+        found = next(self._portal_encoding_problems(), None)
+        if found is not None:
+            url, message = found
+            self.finding(Code.ENCODING_ERROR, message, evidence_url=url)
+            self.portal_mojibake = True
+
+    def _portal_encoding_problems(self):
+        """(url, message) per problem of the home page and the section: garbled text first,
+        then a charset declared that the page is not written in."""
         harvest = self.harvest
-        for page in (harvest.home, harvest.get_section()):
-            if page is not None and page.get("mojibake"):
-                url = page.get("url") or harvest.home_url
-                self.finding(Code.ENCODING_ERROR,
-                             f"Las páginas del portal muestran texto mal codificado, p. ej. "
-                             f"«{page.mojibake}» en {url}.", evidence_url=url)
-                self.portal_mojibake = True
-                return
-        for page in (harvest.home, harvest.get_section()):
-            conflict = page.get("charset_conflict") if page is not None else ""
-            if conflict:
-                declared, _, real = conflict.partition("→")
-                url = page.get("url") or harvest.home_url
-                self.finding(Code.ENCODING_ERROR,
-                             f"La página {url} declara la codificación {declared} pero está "
-                             f"escrita en {real}: los navegadores muestran mal los acentos y "
-                             "la ñ.", evidence_url=url)
-                self.portal_mojibake = True
-                return
+        pages = [(page, page.get("url") or harvest.home_url)
+                 for page in (harvest.home, harvest.get_section()) if page is not None]
+        for page, url in pages:
+            if page.get("mojibake"):
+                yield url, (f"Las páginas del portal muestran texto mal codificado, p. ej. "
+                            f"«{page.mojibake}» en {url}.")
+        for page, url in pages:
+            declared, _, real = (page.get("charset_conflict") or "").partition("→")
+            if real:
+                yield url, (f"La página {url} declara la codificación {declared} pero está "
+                            f"escrita en {real}: los navegadores muestran mal los acentos y "
+                            "la ñ.")
 
     def report_encoding(self, oid: str, label: str, hits: list) -> None:
         if self.portal_mojibake:

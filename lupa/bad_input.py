@@ -40,9 +40,19 @@ BAD_REGISTRY_ROWS: tuple[tuple[str, bytes, str], ...] = (
 EMPTY_ID_ROW = b",Sujeto,,federal,,ejecutivo,http://a.mx/,"
 
 
+def appended_rows(first_good: bytes) -> list[tuple[str, bytes, str]]:
+    """(what, row, column its error must name) of every row ``with_bad_rows`` appends: the
+    bad rows, an empty id and a duplicate of ``first_good``'s id."""
+    rows = [(what, f"9000{i:02d},".encode() + row, column)
+            for i, (what, row, column) in enumerate(BAD_REGISTRY_ROWS)]
+    return rows + [("empty subject id", EMPTY_ID_ROW, "subject_id"),
+                   ("duplicate subject id", first_good.replace(b"http", b"https", 1),
+                    "subject_id")]
+
+
 def bad_row_count() -> int:
-    """Rows ``with_bad_rows`` appends: the bad rows, an empty id and a duplicate id."""
-    return len(BAD_REGISTRY_ROWS) + 2
+    """How many rows ``with_bad_rows`` appends."""
+    return len(appended_rows(b""))
 
 
 @dataclass
@@ -52,27 +62,22 @@ class BadInputCheck:
     detail: str
 
 
-def with_bad_rows(registry: Path, out: Path) -> tuple[Path, int, int]:
-    """A copy of ``registry`` with every bad row appended (and a duplicate of its first id);
-    (path, good rows, bad rows)."""
+def with_bad_rows(registry: Path, out: Path) -> tuple[Path, int, list[tuple[str, str]]]:
+    """A copy of ``registry`` with every bad row appended; (path, good rows, (what, column)
+    of each appended row, in order)."""
     lines = registry.read_bytes().rstrip(b"\n").split(b"\n")
-    good = len(lines) - 1
-    first = lines[1]
-    extra = [f"9000{i:02d},".encode() + row for i, (_, row, _) in enumerate(BAD_REGISTRY_ROWS)]
-    extra += [EMPTY_ID_ROW, first.replace(b"http", b"https", 1)]  # empty id; duplicate id
-    out.write_bytes(b"\n".join(lines + extra) + b"\n")
-    return out, good, len(extra)
+    rows = appended_rows(lines[1])
+    out.write_bytes(b"\n".join(lines + [row for _, row, _ in rows]) + b"\n")
+    return out, len(lines) - 1, [(what, column) for what, _, column in rows]
 
 
 def _registry_checks(registry: Path, workdir: Path) -> list[BadInputCheck]:
     from audit.registry import load_registry
 
-    path, good, bad = with_bad_rows(registry, workdir / "registry-with-bad-rows.csv")
+    path, good, appended = with_bad_rows(registry, workdir / "registry-with-bad-rows.csv")
     result = load_registry(path)
     checks = []
-    whats = [w for w, _, _ in BAD_REGISTRY_ROWS] + ["empty subject id", "duplicate subject id"]
-    columns = [c for _, _, c in BAD_REGISTRY_ROWS] + ["subject_id", "subject_id"]
-    for offset, (what, column) in enumerate(zip(whats, columns, strict=True)):
+    for offset, (what, column) in enumerate(appended):
         line = good + 2 + offset
         issues = [i for i in result.issues if i.line == line]
         named = [i for i in issues if column == "row" or i.column == column]

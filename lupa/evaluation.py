@@ -57,7 +57,8 @@ class Evaluation:
         }
 
 
-def _read_csv(path: Path) -> list[dict]:
+def read_csv_rows(path: Path) -> list[dict]:
+    """A ground-truth CSV as dicts."""
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -66,9 +67,9 @@ def evaluate(warehouse: str | Path, run_id: str, ground_truth_dir: str | Path,
              max_mismatches: int = 50) -> Evaluation:
     truth = Path(ground_truth_dir)
     expected_checks = {(r["subject_id"], r["obligation_id"]): r["status"]
-                       for r in _read_csv(truth / "expected_checks.csv")}
+                       for r in read_csv_rows(truth / "expected_checks.csv")}
     expected_findings: dict[str, set] = defaultdict(set)
-    for row in _read_csv(truth / "expected_findings.csv"):
+    for row in read_csv_rows(truth / "expected_findings.csv"):
         expected_findings[row["code"]].add((row["subject_id"], row["obligation_id"] or ""))
 
     with connect(warehouse, read_only=True) as con:

@@ -19,7 +19,6 @@ then a JSON summary, last.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -27,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lupa.bad_input import BadInputCheck, bad_row_count, check_bad_input
@@ -69,26 +68,22 @@ class RunMeasure:
 
 
 # ---- comparing a run with the ground truth ------------------------------------------------
-def _read_csv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 def compare_portals(warehouse: str | Path, run_id: str, ground_truth: Path,
                     faults: dict[str, str], expected_text: dict[str, str]
                     ) -> dict[str, PortalOutcome]:
     """Per subject of ``faults`` (subject id -> fault): the run's outcome for it."""
+    from lupa.evaluation import read_csv_rows
     from warehouse.schema import connect
 
     outcomes = {sid: PortalOutcome(fault, sid, expected_text[fault])
                 for sid, fault in faults.items()}
     expected_keys: dict[str, set] = {sid: set() for sid in faults}
-    for row in _read_csv(ground_truth / "expected_findings.csv"):
+    for row in read_csv_rows(ground_truth / "expected_findings.csv"):
         if row["subject_id"] in outcomes:
             expected_keys[row["subject_id"]].add((row["obligation_id"], row["code"]))
             outcomes[row["subject_id"]].expected_codes[row["code"]] += 1
     expected_status = {(r["subject_id"], r["obligation_id"]): r["status"]
-                       for r in _read_csv(ground_truth / "expected_checks.csv")
+                       for r in read_csv_rows(ground_truth / "expected_checks.csv")
                        if r["subject_id"] in outcomes}
     with connect(warehouse, read_only=True) as con:
         ids = list(outcomes)
@@ -216,17 +211,18 @@ def row_for(outcome: PortalOutcome, measure: RunMeasure) -> FaultRow:
                     outcome.requests, measure.peak_mb, measure.seconds, _differences(outcome))
 
 
+def format_row(row: FaultRow) -> str:
+    """The row's line, then one line per difference from the ground truth."""
+    line = (f"{row.fault:<22}{row.expected[:77]:<78}{row.observed[:43]:<44}"
+            f"{'yes' if row.run_completed else 'NO':>5}{'yes' if row.handled else 'NO':>4}"
+            f"{row.requests:>9}{row.peak_mb:>9.0f}{row.seconds:>8.1f}")
+    return "\n".join([line] + [f"{'':<22}  ! {text}" for text in row.differences])
+
+
 def format_table(rows: list[FaultRow]) -> str:
     head = (f"{'fault':<22}{'expected outcome':<78}{'observed findings':<44}"
             f"{'run':>5}{'ok':>4}{'requests':>9}{'peak MB':>9}{'time s':>8}")
-    lines = [head, "-" * len(head)]
-    for row in rows:
-        lines.append(f"{row.fault:<22}{row.expected[:77]:<78}{row.observed[:43]:<44}"
-                     f"{'yes' if row.run_completed else 'NO':>5}"
-                     f"{'yes' if row.handled else 'NO':>4}{row.requests:>9}{row.peak_mb:>9.0f}"
-                     f"{row.seconds:>8.1f}")
-        lines += [f"{'':<22}  ! {text}" for text in row.differences]
-    return "\n".join(lines)
+    return "\n".join([head, "-" * len(head)] + [format_row(row) for row in rows])
 
 
 def _run_counts(warehouse: Path, run_id: str) -> tuple[int, int]:
@@ -248,7 +244,8 @@ def format_checks(checks: list[BadInputCheck]) -> str:
 
 def run_reliability(workdir: Path, only: list[str] | None = None, combined: bool = True,
                     port: int | None = None) -> dict:
-    """Serve the catalog, audit every fault (and all of them together); the summary."""
+    """Serve the catalog, audit every fault (and all of them together); the summary (its
+    ``rows`` are ``FaultRow``s and its ``bad_inputs`` ``BadInputCheck``s, the rest JSON)."""
     from lupa.demo import free_port
     from testbed.fault_catalog import BASE, expected_outcome, fault_of
     from testbed.server import start_subprocess
@@ -273,8 +270,7 @@ def run_reliability(workdir: Path, only: list[str] | None = None, combined: bool
                                       texts)[sid] if measure.completed else \
                 PortalOutcome(fault, sid, texts[fault])
             rows.append(row_for(outcome, measure))
-            print(format_table(rows[-1:]).splitlines()[-1 - len(rows[-1].differences)],
-                  flush=True)
+            print(format_row(rows[-1]).split("\n", 1)[0], flush=True)  # progress
         checks, with_bad_rows = check_bad_input(registry, workdir / "bad-input")
         if combined:
             # every fault at once, from the registry with the bad rows: they are reported,
@@ -300,7 +296,7 @@ def run_reliability(workdir: Path, only: list[str] | None = None, combined: bool
     return {
         "bad_inputs_tried": len(checks),
         "bad_inputs_handled": sum(c.passed for c in checks),
-        "bad_inputs": [asdict(c) for c in checks],
+        "bad_inputs": checks,
         "faults_tried": len(rows),
         "faults_handled": len(handled),
         "runs_completed": sum(r.run_completed for r in rows),
@@ -309,7 +305,7 @@ def run_reliability(workdir: Path, only: list[str] | None = None, combined: bool
         "total_seconds": round(time.monotonic() - started, 1),
         "not_handled": [r.fault for r in rows if not r.handled],
         "combined_run": combined_row,
-        "rows": [asdict(r) | {"handled": r.handled} for r in rows],
+        "rows": rows,
     }
 
 
@@ -327,8 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"lupa reliability: the fault catalog, one Airflow run per fault; logs in {workdir}",
           flush=True)
     summary = run_reliability(workdir, only, combined=not args.no_combined)
-    rows = [FaultRow(**{k: v for k, v in r.items() if k != "handled"})
-            for r in summary["rows"]]
+    rows = summary["rows"]
     print()
     print(format_table(rows))
     if summary["combined_run"] is not None:

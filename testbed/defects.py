@@ -483,13 +483,7 @@ class BrokenLinks(DefectKind):
             mode = modes[position] if position < 3 else rng.choice(modes)
             if mode == "some_files" and len(entry.files) < 2:
                 mode = "all_files"
-            if mode == "page":
-                entry.state = LINK_BROKEN
-            elif mode == "all_files":
-                entry.broken = frozenset(range(len(entry.files)))
-            else:
-                count = rng.randint(1, len(entry.files) - 1)
-                entry.broken = frozenset(rng.sample(range(len(entry.files)), count))
+            break_entry(entry, mode, rng)
 
 
 @register

@@ -88,7 +88,7 @@ def generate_fault_catalog(port: int = 8080, base: str = BASE,
                           inst.subject_type, f"http://{address}:{port}/")
         encoding = "windows-1252-mislabelled" if fault == "wrong_charset" else "utf-8"
         portal = PortalSpec(index=index, subject=subject, address=address, port=port,
-                            family=family, spelling=list(STYLES)[0], encoding=encoding,
+                            family=family, spelling=next(iter(STYLES)), encoding=encoding,
                             seed=f"{SEED}:{inst.pnt_id}")
         portal.options = _options(portal.rng("options"), family, inst, laws)
         portal.options["formats"] = formats

@@ -59,6 +59,7 @@ from testbed.defects import (
     register,
 )
 from testbed.model import JUSTIFIED, PortalSpec
+from testbed.resources import XLSX_TYPE
 
 HUGE_BYTES = 4 << 30
 BOMB_BYTES = 1 << 30
@@ -343,13 +344,18 @@ class PrivateRedirect(RedirectingBreak):
 
 # ---- hostile files ---------------------------------------------------------------------
 class HostileFile(DocumentKind, FaultKind):
-    """Files of about ``rate`` of the entries (at least one) answered with hostile bytes."""
+    """``ext`` files of about ``rate`` of the entries (at least one) answered with hostile
+    bytes."""
 
     dated = False
     has_records = False
+    ext: ClassVar[str] = "xlsx"
 
     def draw_params(self, rng: random.Random) -> tuple[tuple[str, object], ...]:
         return (("rate", 0.1),)
+
+    def candidates(self, portal, entry) -> list[int]:
+        return _files_of_type(entry, self.ext)
 
     def file_response(self, portal: PortalSpec, route) -> Response | None:
         if route.file is None or route.file.variant != self.variant:
@@ -360,7 +366,6 @@ class HostileFile(DocumentKind, FaultKind):
         raise NotImplementedError
 
 
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _cache: dict[str, bytes] = {}
 _cache_lock = threading.Lock()
 
@@ -428,7 +433,7 @@ class HugeResponse(HostileFile):
     expected = "4 GiB without Content-Length, cut at the download cap: no finding of its own"
 
     def answer(self, portal, route) -> Response:
-        return Response(200, b"\x00" * 65536, _XLSX, transport="stream", size=HUGE_BYTES)
+        return Response(200, b"\x00" * 65536, XLSX_TYPE, transport="stream", size=HUGE_BYTES)
 
 
 @register
@@ -440,7 +445,7 @@ class GzipBomb(HostileFile):
 
     def answer(self, portal, route) -> Response:
         body = _cached(self.name, lambda: compressed_zeros(BOMB_BYTES, self.wbits))
-        return Response(200, body, _XLSX, (("Content-Encoding", self.encoding),))
+        return Response(200, body, XLSX_TYPE, (("Content-Encoding", self.encoding),))
 
 
 @register
@@ -459,7 +464,7 @@ class XlsxZipBomb(HostileFile):
     expected = "xlsx unpacking to 512 MiB refused unopened: NOT_MACHINE_READABLE"
 
     def answer(self, portal, route) -> Response:
-        return Response(200, _cached(self.name, lambda: xlsx_bomb(XLSX_BOMB_BYTES)), _XLSX)
+        return Response(200, _cached(self.name, lambda: xlsx_bomb(XLSX_BOMB_BYTES)), XLSX_TYPE)
 
 
 @register
@@ -468,9 +473,6 @@ class MalformedXlsx(HostileFile):
     variant = "malformed_xlsx"
     codes = (Code.NOT_MACHINE_READABLE,)
     expected = "truncated xlsx: NOT_MACHINE_READABLE"
-
-    def candidates(self, portal, entry) -> list[int]:
-        return _files_of_type(entry, "xlsx")
 
     def answer(self, portal, route) -> Response:
         from dataclasses import replace
@@ -487,9 +489,7 @@ class MalformedPdf(HostileFile):
     variant = "malformed_pdf"
     codes = (Code.NOT_MACHINE_READABLE,)
     expected = "PDF of garbage: NOT_MACHINE_READABLE"
-
-    def candidates(self, portal, entry) -> list[int]:
-        return _files_of_type(entry, "pdf")
+    ext = "pdf"
 
     def answer(self, portal, route) -> Response:
         noise = random.Random(route.file.index).randbytes(4096)

@@ -431,7 +431,6 @@ class TestbedServer:
     async def jam(self, portals: list[PortalSpec]) -> None:
         """Listen on each jammed portal's address and fill its accept queue, so that further
         connections time out (nothing accepts them, and the kernel drops their SYNs)."""
-        loop = asyncio.get_running_loop()
         for portal in portals:
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -444,7 +443,7 @@ class TestbedServer:
                 with contextlib.suppress(BlockingIOError, OSError):
                     filler.connect((portal.address, self.network.port))
                 self.jammed.append(filler)
-            await loop.run_in_executor(None, time.sleep, 0.05)
+            await asyncio.sleep(0.05)  # let the fillers' handshakes complete
 
     @staticmethod
     async def read_request(reader: asyncio.StreamReader

@@ -111,13 +111,13 @@ def read_document(
         raise ReaderError(f"content must be bytes, got {type(content).__name__}")
     limits = Limits(max_rows=max_rows, max_cells=max_cells, max_unpacked_bytes=max_unpacked_bytes)
     content = bytes(content)
-    declared = _media_type(declared_type)
+    declared, charset = sniff.parse_content_type(declared_type or "")
     media_type = sniff.sniff(content, declared, filename)
     doc = Document(media_type=media_type, declared_type=declared, filename=filename)
     if media_type in _CSV_TYPES or media_type in _TEXT_TYPES:
         # The Content-Type's charset, a hint the text readers check against the bytes (they
         # overwrite it with the encoding actually used).
-        doc.encoding = _charset(declared_type)
+        doc.encoding = charset.lower() if charset else None
     _check_declared(doc)
     if media_type == sniff.EMPTY:
         return doc
@@ -178,7 +178,7 @@ def not_read(code: str, message: str, *, filename: str | None = None,
              declared_type: str | None = None) -> Document:
     """The document of a file Lupa chose not to read (e.g. a download cut at the size cap:
     reading the first megabytes would pass a part for the whole)."""
-    declared = _media_type(declared_type)
+    declared, _ = sniff.parse_content_type(declared_type or "")
     return _failed(Document(media_type=declared or sniff.OCTET_STREAM, declared_type=declared,
                             filename=filename), code, message)
 
@@ -194,20 +194,6 @@ def _failed(doc: Document, code: str, message: str) -> Document:
     )
     failed.warn(code, message)
     return failed
-
-
-def _media_type(declared: str | None) -> str | None:
-    if not declared:
-        return None
-    return declared.split(";", 1)[0].strip().lower() or None
-
-
-def _charset(declared: str | None) -> str | None:
-    for parameter in (declared or "").split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            return value.strip().strip('"').lower()
-    return None
 
 
 def _family(media_type: str) -> str:
